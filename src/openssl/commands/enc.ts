@@ -1,0 +1,44 @@
+import { hex, withSecrets } from "../secrets.js";
+import { runOpenSSL, type InputFile } from "../run.js";
+import type { FileNode } from "../../wasi/index.js";
+
+export interface EncOptions {
+  input: InputFile;
+  /** Where the result goes. Default: returned in memory. */
+  output?: FileNode;
+  decrypt?: boolean;
+  /** Default aes-256-cbc. */
+  cipher?: string;
+  /** Raw key and IV (`-K/-iv`). */
+  key?: { key: Uint8Array; iv: Uint8Array };
+  /** A password (`-pass`), from which key and IV are derived. */
+  pass?: Uint8Array | string;
+  /** Digest for the key derivation: md5 for OpenSSL < 1.1.0 files, sha256 after. */
+  md?: string;
+  /** PBKDF2 instead of EVP_BytesToKey; a number sets the iterations. */
+  pbkdf2?: boolean | number;
+  /** Fixed salt (`-S`); default random. */
+  salt?: Uint8Array;
+  /** Base64 text (`-a`); `"single-line"` adds `-A`. */
+  base64?: boolean | "single-line";
+  /** I/O buffer size; larger buffers mean fewer host calls on big files. */
+  bufsize?: number;
+}
+
+/** `openssl enc`: returns the result, or an empty array when it went to `output`. */
+export function enc(o: EncOptions): Promise<Uint8Array> {
+  return withSecrets(async (secrets) => {
+    const args = ["enc", o.decrypt === true ? "-d" : "-e", `-${o.cipher ?? "aes-256-cbc"}`, "-in", "/in/data", "-out", "/out/data"];
+    if (o.key !== undefined) args.push("-K", hex(o.key.key), "-iv", hex(o.key.iv));
+    if (o.pass !== undefined) args.push("-pass", secrets.pass("enc", o.pass));
+    if (o.md !== undefined) args.push("-md", o.md);
+    if (o.pbkdf2 !== undefined && o.pbkdf2 !== false) args.push("-pbkdf2", ...(typeof o.pbkdf2 === "number" ? ["-iter", String(o.pbkdf2)] : []));
+    if (o.salt !== undefined) args.push("-S", hex(o.salt));
+    if (o.base64 !== undefined && o.base64 !== false) args.push("-a", ...(o.base64 === "single-line" ? ["-A"] : []));
+    args.push("-bufsize", String(o.bufsize ?? 1 << 20));
+    const files: Record<string, InputFile> = { ...secrets.files, "/in/data": o.input };
+    if (o.output !== undefined) files["/out/data"] = o.output;
+    const r = await runOpenSSL(args, { files, dirs: ["/out"] });
+    return r.files.get("/out/data") ?? new Uint8Array(0);
+  });
+}

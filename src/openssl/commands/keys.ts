@@ -1,0 +1,71 @@
+import { withSecrets, type Secrets } from "../secrets.js";
+import { runOpenSSL } from "../run.js";
+import type { KeyInput } from "./pkeyutl.js";
+
+export interface GenerateOptions {
+  bits: number;
+  /** Encrypts the private key (PKCS#8, AES-256-CBC) with this passphrase. */
+  passphrase?: Uint8Array | string;
+  /** Test seam: deterministic randomness. */
+  random?: (dst: Uint8Array) => void;
+}
+
+/** Arguments that encrypt the output key with AES-256-CBC under `passphrase` (none without one). */
+function encryptOutput(secrets: Secrets, passphrase: Uint8Array | string | undefined, passFlag: "-pass" | "-passout"): string[] {
+  return passphrase === undefined ? [] : ["-aes-256-cbc", passFlag, secrets.pass("passout", passphrase)];
+}
+
+async function keyOut(args: string[], secrets: Secrets, files: Record<string, Uint8Array> = {}, random?: (dst: Uint8Array) => void) {
+  const r = await runOpenSSL(args, { files: { ...secrets.files, ...files }, dirs: ["/out"], random });
+  return r.files.get("/out/key.pem") ?? new Uint8Array(0);
+}
+
+/** A new RSA private key, PKCS#8 PEM (`openssl genpkey`). */
+export function genpkeyRsa(o: GenerateOptions): Promise<Uint8Array> {
+  return withSecrets((s) =>
+    keyOut(["genpkey", "-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${o.bits}`, "-out", "/out/key.pem", ...encryptOutput(s, o.passphrase, "-pass")], s, {}, o.random),
+  );
+}
+
+/** A new RSA private key with the older `openssl genrsa` command (also PKCS#8 PEM in OpenSSL 3). */
+export function genrsa(o: GenerateOptions): Promise<Uint8Array> {
+  return withSecrets((s) => keyOut(["genrsa", "-out", "/out/key.pem", ...encryptOutput(s, o.passphrase, "-passout"), String(o.bits)], s, {}, o.random));
+}
+
+export interface KeyToolOptions {
+  /** `pkey` (any algorithm) or `rsa` (RSA only). */
+  tool?: "pkey" | "rsa";
+  /** Input is a public key. */
+  pubin?: boolean;
+  /** Output the public key. */
+  pubout?: boolean;
+  /** Re-encrypt the output private key with this passphrase (AES-256-CBC). */
+  passout?: Uint8Array | string;
+}
+
+/** `openssl pkey`/`rsa`: converts a key (public half, re-encryption, decryption of a private key). */
+export function convertKey(key: KeyInput, o: KeyToolOptions = {}): Promise<Uint8Array> {
+  return withSecrets((s) => {
+    const args = [o.tool ?? "pkey", "-in", "/keys/key", "-out", "/out/key.pem"];
+    if (o.pubin === true) args.push("-pubin");
+    if (o.pubout === true) args.push("-pubout");
+    if (key.passphrase !== undefined) args.push("-passin", s.pass("passin", key.passphrase));
+    args.push(...encryptOutput(s, o.passout, "-passout"));
+    return keyOut(args, s, { "/keys/key": key.key });
+  });
+}
+
+/** The public key (SubjectPublicKeyInfo PEM) of a private key. */
+export function publicKeyOf(key: KeyInput): Promise<Uint8Array> {
+  return convertKey(key, { pubout: true });
+}
+
+/** `openssl pkey -text -noout`: a human-readable dump of a key. */
+export async function keyText(key: KeyInput, pubin = false): Promise<string> {
+  return withSecrets(async (s) => {
+    const args = ["pkey", "-in", "/keys/key", "-text", "-noout", ...(pubin ? ["-pubin"] : [])];
+    if (key.passphrase !== undefined) args.push("-passin", s.pass("passin", key.passphrase));
+    const r = await runOpenSSL(args, { files: { ...s.files, "/keys/key": key.key } });
+    return new TextDecoder().decode(r.stdout);
+  });
+}

@@ -1,0 +1,62 @@
+import { withSecrets } from "../secrets.js";
+import { OpenSSLError } from "../errors.js";
+import { runOpenSSL } from "../run.js";
+
+export type OaepDigest = "sha1" | "sha256";
+
+export interface KeyInput {
+  /** PEM (or DER) key bytes. */
+  key: Uint8Array;
+  /** Passphrase of an encrypted private key. */
+  passphrase?: Uint8Array | string;
+}
+
+function oaep(digest: OaepDigest): string[] {
+  return ["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", `rsa_oaep_md:${digest}`, "-pkeyopt", `rsa_mgf1_md:${digest}`];
+}
+
+async function pkeyutl(op: string[], key: KeyInput, pub: boolean, input: Uint8Array, extra: string[]) {
+  return withSecrets(async (secrets) => {
+    const args = ["pkeyutl", ...op, "-inkey", "/keys/key", ...(pub ? ["-pubin"] : []), "-in", "/in/data", "-out", "/out/data", ...extra];
+    if (key.passphrase !== undefined) args.push("-passin", secrets.pass("passin", key.passphrase));
+    const r = await runOpenSSL(args, { files: { ...secrets.files, "/keys/key": key.key, "/in/data": input }, dirs: ["/out"] });
+    return r.files.get("/out/data") ?? new Uint8Array(0);
+  });
+}
+
+/** RSA-OAEP encryption with a public key (MGF1 uses the same digest). */
+export function oaepEncrypt(publicKey: Uint8Array, data: Uint8Array, digest: OaepDigest = "sha256"): Promise<Uint8Array> {
+  return pkeyutl(["-encrypt"], { key: publicKey }, true, data, oaep(digest));
+}
+
+/** RSA-OAEP decryption with a private key. */
+export function oaepDecrypt(privateKey: KeyInput, data: Uint8Array, digest: OaepDigest = "sha256"): Promise<Uint8Array> {
+  return pkeyutl(["-decrypt"], privateKey, false, data, oaep(digest));
+}
+
+export type SignaturePadding = "pss" | "pkcs1";
+
+function padding(p: SignaturePadding): string[] {
+  // PSS salt = digest length, the interoperable choice (RFC 8017 recommends it).
+  return p === "pss" ? ["-pkeyopt", "rsa_padding_mode:pss", "-pkeyopt", "rsa_pss_saltlen:digest"] : ["-pkeyopt", "rsa_padding_mode:pkcs1"];
+}
+
+/** Signs a message (hashing it with SHA-256 inside OpenSSL: `-rawin -digest sha256`). */
+export function pkeySign(privateKey: KeyInput, message: Uint8Array, p: SignaturePadding = "pss"): Promise<Uint8Array> {
+  return pkeyutl(["-sign", "-rawin", "-digest", "sha256"], privateKey, false, message, padding(p));
+}
+
+/** Verifies a signature over a message; false when it does not verify. */
+export async function pkeyVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, p: SignaturePadding = "pss"): Promise<boolean> {
+  const r = await runOpenSSL(
+    ["pkeyutl", "-verify", "-rawin", "-digest", "sha256", "-pubin", "-inkey", "/keys/key", "-in", "/in/data", "-sigfile", "/in/sig", ...padding(p)],
+    { files: { "/keys/key": publicKey, "/in/data": message, "/in/sig": signature } },
+  ).catch(verificationFailure);
+  return r !== undefined;
+}
+
+/** `openssl ... -verify` exits 1 when a signature does not verify: that is an answer, not an error. */
+export function verificationFailure(e: unknown): undefined {
+  if (e instanceof OpenSSLError && e.exitCode === 1 && /verif(ication|ied)? fail/i.test(e.stderr)) return undefined;
+  throw e;
+}

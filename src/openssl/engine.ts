@@ -1,0 +1,33 @@
+import { EngineIntegrityError } from "./errors.js";
+
+export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Checks the wasm against the pinned sha256 and compiles it; refuses a mismatch. */
+export async function compileEngine(wasm: Uint8Array<ArrayBuffer>, expectedSha256: string): Promise<WebAssembly.Module> {
+  const actual = await sha256Hex(wasm);
+  if (actual !== expectedSha256) throw new EngineIntegrityError(expectedSha256, actual);
+  return WebAssembly.compile(wasm);
+}
+
+type Loader = () => Promise<WebAssembly.Module>;
+let loader: Loader | undefined;
+let module: Promise<WebAssembly.Module> | undefined;
+
+/** Set once by the runtime entry point (Node/Deno, browser): where the wasm comes from. */
+export function setEngineLoader(load: Loader): void {
+  loader = load;
+  module = undefined;
+}
+
+/** The compiled engine, compiled once per process and shared by every command. */
+export function engineModule(): Promise<WebAssembly.Module> {
+  if (loader === undefined) throw new Error("no OpenSSL engine loader: import opensslwrap through its package entry point");
+  module ??= loader().catch((e: unknown) => {
+    module = undefined;
+    throw e;
+  });
+  return module;
+}

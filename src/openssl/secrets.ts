@@ -1,0 +1,34 @@
+import type { InputFile } from "./run.js";
+
+export const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+/**
+ * Secrets (passphrases) reach OpenSSL as in-memory files under /secrets, never as argv of a host
+ * process. Each is a private copy, zeroed by `wipe()` once the command has run.
+ */
+export class Secrets {
+  private readonly copies: Uint8Array[] = [];
+  readonly files: Record<string, InputFile> = {};
+
+  /** Mounts `secret` and returns the `file:` argument that names it. */
+  pass(name: string, secret: Uint8Array | string): string {
+    const copy = typeof secret === "string" ? new TextEncoder().encode(secret) : secret.slice();
+    this.copies.push(copy);
+    this.files[`/secrets/${name}`] = copy;
+    return `file:/secrets/${name}`;
+  }
+
+  wipe(): void {
+    for (const c of this.copies) c.fill(0);
+  }
+}
+
+/** Runs `body` with a fresh `Secrets`, wiping it afterwards whatever happens. */
+export async function withSecrets<T>(body: (s: Secrets) => Promise<T>): Promise<T> {
+  const s = new Secrets();
+  try {
+    return await body(s);
+  } finally {
+    s.wipe();
+  }
+}
