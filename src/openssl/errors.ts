@@ -4,6 +4,8 @@ export class OpenSSLError extends Error {
     readonly command: string,
     readonly exitCode: number,
     readonly stderr: string,
+    /** What the command printed on stdout (some report results there, e.g. "Verification failure"). */
+    readonly stdout = "",
   ) {
     super(`openssl ${command} failed (exit ${exitCode}): ${firstLine(stderr)}`);
     this.name = "OpenSSLError";

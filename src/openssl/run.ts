@@ -98,7 +98,7 @@ export async function runOpenSSL(argv: readonly string[], options: RunOptions = 
     clock: options.clock,
   });
   const stderrText = new TextDecoder().decode(stderr.bytes());
-  if (exitCode !== 0) throw new OpenSSLError(argv[0] ?? "", exitCode, stderrText);
+  if (exitCode !== 0) throw new OpenSSLError(argv[0] ?? "", exitCode, stderrText, new TextDecoder().decode(stdout.bytes()));
   const files = new Map<string, Uint8Array>();
   collect(root, "/", files);
   return { exitCode, stdout: stdout.bytes(), stderr: stderrText, files };

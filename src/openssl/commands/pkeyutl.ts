@@ -55,8 +55,11 @@ export async function pkeyVerify(publicKey: Uint8Array, message: Uint8Array, sig
   return r !== undefined;
 }
 
-/** `openssl ... -verify` exits 1 when a signature does not verify: that is an answer, not an error. */
+/**
+ * `openssl dgst/pkeyutl -verify` exit 1 and print "Verification failure" (on stdout) when a
+ * signature does not verify: that is an answer, not an error.
+ */
 export function verificationFailure(e: unknown): undefined {
-  if (e instanceof OpenSSLError && e.exitCode === 1 && /verif(ication|ied)? fail/i.test(e.stderr)) return undefined;
+  if (e instanceof OpenSSLError && e.exitCode === 1 && /verification failure/i.test(e.stdout)) return undefined;
   throw e;
 }
