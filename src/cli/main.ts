@@ -1,29 +1,57 @@
 #!/usr/bin/env node
 import "../index.js";
+import { OpensslwrapError } from "../bundle/errors.js";
+import { OpenSSLError } from "../openssl/index.js";
 import { runHostOpenSSL } from "../runtime/node-passthrough.js";
+import { selftest } from "../selftest.js";
+import { TOOL_VERSION } from "../version.js";
+import { UsageError } from "./args.js";
+import { help, say } from "./io.js";
+import { decryptVerb, encryptVerb, rotateVerb } from "./verbs-files.js";
+import { genkeysVerb, infoVerb, signVerb, verifyVerb } from "./verbs-keys.js";
 
 const USAGE = `usage: opensslwrap <command> [options]
 
-commands:
-  openssl ARGS...   run the bundled OpenSSL 3.5 command line (WebAssembly) on this folder
+Protects lab data files with public-key encryption (AES-256 + RSA), done by a pinned
+OpenSSL 3.5.7 compiled to WebAssembly.
 
-Run 'opensslwrap <command> --help' for a command's options.`;
+commands:
+  genkeys    make an RSA key pair
+  encrypt    encrypt files for the holders of private keys (removes the original)
+  decrypt    decrypt bundles (also 2012 opensslwrap and pyFileSec bundles)
+  rotate     re-encrypt a bundle for new keys
+  sign       sign a file
+  verify     verify a file's signature
+  info       show a bundle's meta-data
+  selftest   known-answer and round-trip checks on this machine
+  openssl    run the bundled OpenSSL command line on this folder
+
+Run 'opensslwrap <command> --help' for a command's options.
+Exit codes: 0 success, 1 refused or failed, 2 usage error.`;
+
+const VERBS: Record<string, (args: string[]) => Promise<number>> = {
+  genkeys: genkeysVerb,
+  encrypt: encryptVerb,
+  decrypt: decryptVerb,
+  rotate: rotateVerb,
+  sign: signVerb,
+  verify: verifyVerb,
+  info: infoVerb,
+  selftest: async (args) => (args.includes("--help") || args.includes("-h") ? help("usage: opensslwrap selftest\n\nRuns known-answer and round-trip checks; ends with 'test SUCCESS, reporting complete'.") : (await selftest(say)) ? 0 : 1),
+  openssl: runHostOpenSSL,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
-  switch (verb) {
-    case "openssl":
-      return runHostOpenSSL(rest);
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(`${USAGE}\n`);
-      return verb === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`opensslwrap: unknown command '${verb}'\n${USAGE}\n`);
-      return 2;
+  if (verb === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
   }
+  if (verb === "help" || verb === "--help" || verb === "-h") return help(USAGE);
+  if (verb === "--version") return help(`opensslwrap ${TOOL_VERSION}`);
+  const run = VERBS[verb];
+  if (run === undefined) throw new UsageError(`unknown command '${verb}' (see opensslwrap --help)`);
+  return run(rest);
 }
 
 main(process.argv.slice(2)).then(
@@ -31,7 +59,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`opensslwrap: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
+    const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    process.stderr.write(`opensslwrap: ${message}\n`);
+    process.exitCode = e instanceof UsageError ? 2 : 1;
+    if (!(e instanceof UsageError || e instanceof OpensslwrapError || e instanceof OpenSSLError) && process.env["OPENSSLWRAP_DEBUG"] !== undefined) console.error(e);
   },
 );

@@ -1,7 +1,8 @@
 import { EngineIntegrityError } from "./errors.js";
 
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const owned = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", owned));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

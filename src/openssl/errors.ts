@@ -23,7 +23,8 @@ export class EngineIntegrityError extends Error {
   }
 }
 
+/** The first line that says what went wrong (OpenSSL 3 may print deprecation warnings first). */
 function firstLine(text: string): string {
-  const line = text.split("\n").find((l) => l.trim() !== "");
+  const line = text.split("\n").find((l) => l.trim() !== "" && !/^\*\*\*|WARNING/.test(l));
   return line?.trim() ?? "no error output";
 }

@@ -76,11 +76,11 @@ function inputStream(stdin: Uint8Array | InputStream | undefined): InputStream |
 }
 
 /**
- * Runs `openssl ARGV...` in a fresh wasm instance over a virtual filesystem rooted at "/".
+ * Runs `openssl ARGV...` in a fresh instance of `module` over a virtual filesystem rooted at "/",
+ * synchronously (so that a virtual file may itself run a command while OpenSSL reads it).
  * A non-zero exit raises `OpenSSLError` with OpenSSL's stderr.
  */
-export async function runOpenSSL(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const module = await engineModule();
+export function runOpenSSLSync(module: WebAssembly.Module, argv: readonly string[], options: RunOptions = {}): RunResult {
   const root = mount(options.files ?? {}, options.dirs ?? []);
   const stdout = new MemoryFile();
   const stderr = new MemoryFile();
@@ -102,4 +102,9 @@ export async function runOpenSSL(argv: readonly string[], options: RunOptions = 
   const files = new Map<string, Uint8Array>();
   collect(root, "/", files);
   return { exitCode, stdout: stdout.bytes(), stderr: stderrText, files };
+}
+
+/** `runOpenSSLSync` with the process's shared compiled engine. */
+export async function runOpenSSL(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return runOpenSSLSync(await engineModule(), argv, options);
 }

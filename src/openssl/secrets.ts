@@ -12,7 +12,8 @@ export class Secrets {
 
   /** Mounts `secret` and returns the `file:` argument that names it. */
   pass(name: string, secret: Uint8Array | string): string {
-    const copy = typeof secret === "string" ? new TextEncoder().encode(secret) : secret.slice();
+    // new Uint8Array(x) copies; x.slice() would not for a Node Buffer (its slice is a view).
+    const copy = typeof secret === "string" ? new TextEncoder().encode(secret) : new Uint8Array(secret);
     this.copies.push(copy);
     this.files[`/secrets/${name}`] = copy;
     return `file:/secrets/${name}`;

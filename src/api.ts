@@ -1,0 +1,215 @@
+import { dgstSign, dgstVerify, genpkeyRsa, publicKeyOf, version, type KeyInput } from "./openssl/index.js";
+import { MemoryFile, type FileNode, type FileStorage, type RandomSource } from "./wasi/index.js";
+import { FormatError, PublicKeyError } from "./bundle/errors.js";
+import { decryptLegacy, isLegacyBundle, readLegacy, type LegacyInfo } from "./bundle/legacy.js";
+import { readPrivateKey, readPublicKey, RECOMMENDED_RSA_BITS, MIN_RSA_BITS, type RsaPublicKey } from "./bundle/keys.js";
+import { checkNote, safeBaseName, type HistoryEntry, type Meta } from "./bundle/meta.js";
+import { authenticate, decryptPayload, openBundle, plaintextView, seal, unwrap, type OpenedBundle, type Sealed, type Signer } from "./bundle/v2.js";
+import type { ByteSource } from "./bundle/tar.js";
+
+/**
+ * The opensslwrap verbs on bytes and virtual files: runtime-neutral (Node, Deno, browsers).
+ * The path-based verbs for Node and Deno build on these in runtime/node-api.ts.
+ */
+
+export type { KeyInput } from "./openssl/index.js";
+export type { Meta, HistoryEntry } from "./bundle/meta.js";
+export type { LegacyInfo } from "./bundle/legacy.js";
+export type { RsaPublicKey } from "./bundle/keys.js";
+
+export interface EncryptOptions {
+  /** Recipients' public keys (PEM); each can decrypt alone. */
+  publicKeys: readonly Uint8Array[];
+  /** Sign the bundle with this private key (RSA-PSS). */
+  signWith?: KeyInput;
+  /** Original file name to record (base name only). */
+  name?: string;
+  /** Leave the original name out of the meta-data (names often carry participant IDs). */
+  noName?: boolean;
+  /** Leave the time out of the meta-data. */
+  noDate?: boolean;
+  /** Keep only what decryption needs in the meta-data. */
+  noMeta?: boolean;
+  /** One line, at most 120 characters. */
+  note?: string;
+  /** Runtime and OS for the meta-data (the Node entry fills it in). */
+  platform?: string;
+  /** Receives warnings, e.g. a key under 3072 bits. */
+  onWarning?: (message: string) => void;
+  /** Test seam: source of the one-time secret and IV. Not for production use. */
+  random?: RandomSource;
+  /** Test seam: the created/rotated time. */
+  now?: () => Date;
+}
+
+export interface DecryptOptions {
+  privateKey: KeyInput;
+}
+
+let engineVersion: Promise<string> | undefined;
+/** The engine's version line, asked once per process. */
+export function opensslVersion(): Promise<string> {
+  engineVersion ??= version();
+  return engineVersion;
+}
+
+export async function resolveRecipients(publicKeys: readonly Uint8Array[], onWarning?: (m: string) => void): Promise<RsaPublicKey[]> {
+  if (publicKeys.length === 0) throw new PublicKeyError("no public key given");
+  const keys = [];
+  for (const pem of publicKeys) {
+    const k = await readPublicKey(pem);
+    if (k.bits < RECOMMENDED_RSA_BITS) onWarning?.(`RSA key ${k.fingerprint.slice(0, 16)}... has ${k.bits} bits; ${RECOMMENDED_RSA_BITS} or more is recommended`);
+    keys.push(k);
+  }
+  return keys;
+}
+
+async function resolveSigners(signWith: KeyInput | undefined): Promise<Signer[]> {
+  return signWith === undefined ? [] : [{ key: signWith, publicKey: await readPrivateKey(signWith) }];
+}
+
+/** Everything `seal` needs from the user's options. */
+export async function sealOptions(o: EncryptOptions, history?: HistoryEntry[]) {
+  if (o.note !== undefined) checkNote(o.note);
+  const name = o.noName === true || o.name === undefined ? undefined : safeBaseName(o.name);
+  return {
+    recipients: await resolveRecipients(o.publicKeys, o.onWarning),
+    signers: await resolveSigners(o.signWith),
+    name,
+    created: o.noDate === true ? undefined : (o.now?.() ?? new Date()).toISOString(),
+    note: o.note,
+    noMeta: o.noMeta,
+    history,
+    platform: o.platform,
+    opensslVersion: await opensslVersion(),
+    random: o.random,
+  };
+}
+
+/** Encrypts `input` into `out` and checks the result by reading it back; returns the bundle's size and meta-data. */
+export async function encryptTo(input: FileNode, original: Pick<FileStorage, "read">, out: Pick<FileStorage, "read" | "write"> & ByteSource, o: EncryptOptions): Promise<{ size: number; meta: Meta }> {
+  const sealed = await seal(input, out, await sealOptions(o));
+  try {
+    await readBack(sealed, out, original);
+    return { size: sealed.size, meta: sealed.meta };
+  } finally {
+    sealed.wipe();
+  }
+}
+
+export async function readBack(sealed: Sealed, bundle: ByteSource, original: Pick<FileStorage, "read">): Promise<void> {
+  if (!(await sealed.verify(bundle, original))) throw new FormatError("read-back check failed: the bundle written does not decrypt to the original; original kept");
+}
+
+/** Encrypts bytes into a bundle (in memory). */
+export async function encryptBytes(plaintext: Uint8Array, o: EncryptOptions): Promise<Uint8Array> {
+  const input = new MemoryFile(plaintext);
+  const out = new MemoryFile();
+  await encryptTo(input, input, out, o);
+  return out.bytes();
+}
+
+/** A v2 bundle opened with a private key: authenticated, ready to decrypt. */
+export async function unlock(source: ByteSource, key: KeyInput): Promise<{ bundle: OpenedBundle; secret: Uint8Array }> {
+  const bundle = await openBundle(source);
+  const publicKey = await readPrivateKey(key);
+  const secret = await unwrap(bundle, key, publicKey);
+  try {
+    await authenticate(bundle, secret);
+  } catch (e) {
+    secret.fill(0);
+    throw e;
+  }
+  return { bundle, secret };
+}
+
+/** Decrypts a bundle in memory (v2 or a legacy layout). */
+export async function decryptBytes(bundle: Uint8Array, o: DecryptOptions): Promise<{ plaintext: Uint8Array; meta: Meta | LegacyInfo }> {
+  if (isLegacyBundle(bundle)) {
+    const r = await decryptLegacy(bundle, o.privateKey);
+    return { plaintext: r.plaintext, meta: r.info };
+  }
+  const { bundle: b, secret } = await unlock(new MemoryFile(bundle), o.privateKey);
+  try {
+    const out = new MemoryFile();
+    await decryptPayload(b, secret, out);
+    return { plaintext: out.bytes(), meta: b.meta };
+  } finally {
+    secret.fill(0);
+  }
+}
+
+/** The earlier meta-data as a history entry. */
+export function historyOf(meta: Meta, rotated: string | undefined): HistoryEntry[] {
+  const { history, ...rest } = meta;
+  return [...(history ?? []), { ...rest, ...(rotated !== undefined ? { rotated } : {}) }];
+}
+
+/**
+ * Re-encrypts an opened bundle for new recipients with a fresh secret. The plaintext is decrypted
+ * on demand in memory, never written.
+ */
+export async function rotateTo(source: ByteSource, out: Pick<FileStorage, "read" | "write"> & ByteSource, privateKey: KeyInput, o: EncryptOptions): Promise<{ size: number; meta: Meta }> {
+  const { bundle, secret } = await unlock(source, privateKey);
+  try {
+    const view = await plaintextView(bundle, secret);
+    const old = bundle.meta;
+    const sealed = await seal(view, out, {
+      ...(await sealOptions({ ...o, name: o.name ?? old.file?.name, note: o.note ?? old.note, noMeta: o.noMeta ?? old.cipher === undefined }, undefined)),
+      history: old.cipher === undefined ? undefined : historyOf(old, o.noDate === true ? undefined : (o.now?.() ?? new Date()).toISOString()),
+    });
+    try {
+      await readBack(sealed, out, view);
+      return { size: sealed.size, meta: sealed.meta };
+    } finally {
+      sealed.wipe();
+    }
+  } finally {
+    secret.fill(0);
+  }
+}
+
+/** Rotates a bundle held in memory. */
+export async function rotateBytes(bundle: Uint8Array, privateKey: KeyInput, o: EncryptOptions): Promise<Uint8Array> {
+  const out = new MemoryFile();
+  await rotateTo(new MemoryFile(bundle), out, privateKey, o);
+  return out.bytes();
+}
+
+export type BundleInfo = { format: 2; meta: Meta; recipients: string[]; signers: string[] } | { format: "legacy"; info: LegacyInfo };
+
+/** The meta-data of a bundle, no key needed. `whole` loads a legacy (gzip) bundle into memory. */
+export async function readMetaFrom(source: ByteSource, whole: () => Promise<Uint8Array>): Promise<BundleInfo> {
+  const head = new Uint8Array(2);
+  source.read(head, 0);
+  if (isLegacyBundle(head)) return { format: "legacy", info: await readLegacy(await whole()) };
+  const b = await openBundle(source);
+  return { format: 2, meta: b.meta, recipients: b.header.recipients, signers: b.header.signers };
+}
+
+/** Signs data (RSA-PSS, SHA-256, salt = digest length); returns the raw signature. */
+export async function signFile(data: FileNode, privateKey: KeyInput): Promise<Uint8Array> {
+  await readPrivateKey(privateKey);
+  return dgstSign(privateKey, data, "pss");
+}
+
+/** Verifies an RSA-PSS or PKCS#1 v1.5 SHA-256 signature. */
+export async function verifyFile(data: FileNode, publicKey: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  const key = await readPublicKey(publicKey);
+  return (await dgstVerify(key.pem, data, signature, "pss")) || (await dgstVerify(key.pem, data, signature, "pkcs1"));
+}
+
+export interface KeyPair {
+  publicKey: Uint8Array;
+  privateKey: Uint8Array;
+  fingerprint: string;
+}
+
+/** A new RSA key pair: PKCS#8 private key (AES-256 encrypted with a passphrase), SPKI public key. */
+export async function generateKeyPair(o: { bits?: number; passphrase?: Uint8Array | string }): Promise<KeyPair> {
+  const bits = o.bits ?? 4096;
+  if (bits < MIN_RSA_BITS) throw new RangeError(`--bits must be at least ${MIN_RSA_BITS}`);
+  const privateKey = await genpkeyRsa({ bits, passphrase: o.passphrase });
+  const publicKey = await publicKeyOf({ key: privateKey, passphrase: o.passphrase });
+  return { privateKey, publicKey, fingerprint: (await readPublicKey(publicKey)).fingerprint };
+}

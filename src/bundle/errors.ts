@@ -1,0 +1,61 @@
+/**
+ * Typed failures of opensslwrap. Each message is one line naming the cause, and never contains
+ * a secret: no key bytes, no passphrase, no plaintext.
+ */
+export class OpensslwrapError extends Error {
+  override name = "OpensslwrapError";
+}
+
+/** Not a bundle, or a bundle whose structure is broken (truncated, extra or missing members...). */
+export class FormatError extends OpensslwrapError {
+  override name = "FormatError";
+}
+
+/** The tag does not match: the bundle was altered or corrupted. No plaintext was written. */
+export class IntegrityError extends OpensslwrapError {
+  override name = "IntegrityError";
+}
+
+/** This private key cannot open the bundle. `recipients` are the fingerprints that can. */
+export class DecryptError extends OpensslwrapError {
+  override name = "DecryptError";
+  constructor(
+    message: string,
+    readonly recipients: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** A public key was needed and what was given is not one (or not RSA). */
+export class PublicKeyError extends OpensslwrapError {
+  override name = "PublicKeyError";
+}
+
+/** A private key was needed and what was given is not one (or not RSA). */
+export class PrivateKeyError extends OpensslwrapError {
+  override name = "PrivateKeyError";
+}
+
+/** The passphrase is wrong, or missing for a protected key. */
+export class PassphraseError extends OpensslwrapError {
+  override name = "PassphraseError";
+}
+
+/** The RSA key is below the minimum size (2048 bits). */
+export class KeyTooShortError extends OpensslwrapError {
+  override name = "KeyTooShortError";
+  constructor(readonly bits: number) {
+    super(`RSA key too short: ${bits} bits (at least 2048 required)`);
+  }
+}
+
+/** The output file exists and overwriting was not asked for. */
+export class FileExistsError extends OpensslwrapError {
+  override name = "FileExistsError";
+}
+
+/** A signature does not verify. */
+export class SignatureError extends OpensslwrapError {
+  override name = "SignatureError";
+}

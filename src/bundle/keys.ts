@@ -1,0 +1,71 @@
+import { OpenSSLError, runOpenSSL, sha256Hex, type KeyInput } from "../openssl/index.js";
+import { withSecrets } from "../openssl/secrets.js";
+import { KeyTooShortError, PassphraseError, PrivateKeyError, PublicKeyError } from "./errors.js";
+
+export const MIN_RSA_BITS = 2048;
+/** Below this, encryption works but warns (NIST SP 800-57: 3072 bits for use beyond 2030). */
+export const RECOMMENDED_RSA_BITS = 3072;
+
+export interface RsaPublicKey {
+  /** SubjectPublicKeyInfo, PEM. */
+  pem: Uint8Array;
+  /** SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex. */
+  fingerprint: string;
+  bits: number;
+}
+
+const latin1 = (b: Uint8Array) => new TextDecoder("latin1").decode(b);
+
+function isEncryptedPem(text: string): boolean {
+  return text.includes("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.includes("Proc-Type: 4,ENCRYPTED");
+}
+
+/** DER public key → PEM, fingerprint and size; refuses non-RSA and short keys. */
+async function describe(der: Uint8Array, fail: (msg: string) => Error): Promise<RsaPublicKey> {
+  const files = { "/k.der": der };
+  const text = latin1((await runOpenSSL(["pkey", "-pubin", "-inform", "DER", "-in", "/k.der", "-text", "-noout"], { files })).stdout);
+  const bits = /^Public-Key: \((\d+) bit\)/m.exec(text);
+  if (bits === null || !text.includes("Modulus:")) {
+    const kind = /^(\S+) Public-Key/m.exec(text)?.[1] ?? (text.includes("ASN1 OID") ? "EC" : "non-RSA");
+    throw fail(`${kind} key given: opensslwrap needs an RSA key`);
+  }
+  const size = Number(bits[1]);
+  if (size < MIN_RSA_BITS) throw new KeyTooShortError(size);
+  const pem = (await runOpenSSL(["pkey", "-pubin", "-inform", "DER", "-in", "/k.der", "-out", "/k.pem"], { files })).files.get("/k.pem");
+  return { pem: pem ?? new Uint8Array(0), fingerprint: await sha256Hex(der), bits: size };
+}
+
+/** Reads an RSA public key (PEM or DER SubjectPublicKeyInfo, or PKCS#1 RSA PUBLIC KEY). */
+export async function readPublicKey(key: Uint8Array): Promise<RsaPublicKey> {
+  const text = latin1(key);
+  if (text.includes("PRIVATE KEY-----")) throw new PublicKeyError("a private key was given where a public key is expected (use the .pub.pem file)");
+  if (text.includes("-----BEGIN CERTIFICATE-----")) throw new PublicKeyError("a certificate was given where a public key is expected (extract it: openssl x509 -pubkey -noout)");
+  let der: Uint8Array;
+  try {
+    der = (await runOpenSSL(["pkey", "-pubin", "-in", "/k", "-outform", "DER", "-out", "/k.der"], { files: { "/k": key } })).files.get("/k.der") ?? new Uint8Array(0);
+  } catch (e) {
+    if (!(e instanceof OpenSSLError)) throw e;
+    throw new PublicKeyError("not a public key (expected a PEM 'PUBLIC KEY')");
+  }
+  return describe(der, (m) => new PublicKeyError(m));
+}
+
+/** Checks a private key (and its passphrase) and returns its public half. */
+export async function readPrivateKey(key: KeyInput): Promise<RsaPublicKey> {
+  const text = latin1(key.key);
+  if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(text)) throw new PrivateKeyError("a public key was given where a private key is needed");
+  if (text.includes("-----BEGIN CERTIFICATE-----")) throw new PrivateKeyError("a certificate was given where a private key is needed");
+  if (isEncryptedPem(text) && key.passphrase === undefined) throw new PassphraseError("the private key is passphrase-protected: a passphrase is needed");
+  const der = await withSecrets(async (s) => {
+    const args = ["pkey", "-in", "/k", "-pubout", "-outform", "DER", "-out", "/k.der", "-passin", key.passphrase === undefined ? "pass:" : s.pass("passin", key.passphrase)];
+    try {
+      return (await runOpenSSL(args, { files: { ...s.files, "/k": key.key } })).files.get("/k.der") ?? new Uint8Array(0);
+    } catch (e) {
+      if (!(e instanceof OpenSSLError)) throw e;
+      if (/bad decrypt|wrong password/.test(e.stderr)) throw new PassphraseError("wrong passphrase for the private key");
+      if (isEncryptedPem(text)) throw new PassphraseError("cannot open the protected private key: wrong passphrase, or a damaged key file");
+      throw new PrivateKeyError("not a private key (expected a PEM 'PRIVATE KEY')");
+    }
+  });
+  return describe(der, (m) => new PrivateKeyError(m));
+}

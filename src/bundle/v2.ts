@@ -1,0 +1,251 @@
+import { digest, dgstSign, enc, engineModule, hmac, oaepDecrypt, oaepEncrypt, OpenSSLError, type KeyInput } from "../openssl/index.js";
+import { sha256Hex } from "../openssl/engine.js";
+import { systemRandom, type FileNode, type FileStorage, type RandomSource } from "../wasi/index.js";
+import { CtrPlaintextView } from "./ctr.js";
+import { DecryptError, FormatError, IntegrityError } from "./errors.js";
+import { formatHeader, headerLength, MAX_RECIPIENTS, MAX_SIGNERS, parseHeader, type Header } from "./header.js";
+import type { RsaPublicKey } from "./keys.js";
+import { minimalMeta, parseMeta, serializeMeta, type HistoryEntry, type Meta } from "./meta.js";
+import { END, listTar, memberHeader, padding, readMember, type ByteSource } from "./tar.js";
+import { CompareSink, ConcatFile, WindowFile } from "./views.js";
+import { TOOL_VERSION } from "../version.js";
+
+const SECRET_BYTES = 64;
+const TAG_BYTES = 32;
+
+export interface Signer {
+  key: KeyInput;
+  publicKey: RsaPublicKey;
+}
+
+export interface SealOptions {
+  recipients: readonly RsaPublicKey[];
+  signers?: readonly Signer[];
+  /** Base name of the original file (omit to leave it out of the meta-data). */
+  name?: string;
+  /** ISO time of encryption (omit to leave it out). */
+  created?: string;
+  note?: string;
+  /** Keep only what decryption needs in meta.json. */
+  noMeta?: boolean;
+  /** Meta-data of earlier encryptions (rotation). */
+  history?: HistoryEntry[];
+  /** Runtime and OS, e.g. "node v20 linux x64". */
+  platform?: string;
+  /** The engine's version line (recorded in the meta-data). */
+  opensslVersion?: string;
+  /** Test seam: the source of the one-time secret and IV. */
+  random?: RandomSource;
+}
+
+/** A bundle just written, still holding its one-time secret for the read-back check. */
+export interface Sealed {
+  size: number;
+  meta: Meta;
+  /** Re-reads the bundle as written (tag, then decryption compared byte for byte with the original). */
+  verify(bundle: ByteSource, original: Pick<FileStorage, "read">): Promise<boolean>;
+  /** Zeroes the one-time secret. */
+  wipe(): void;
+}
+
+function writeAll(out: Pick<FileStorage, "write">, parts: readonly Uint8Array[], at: number): number {
+  for (const p of parts) {
+    out.write(p, at);
+    at += p.length;
+  }
+  return at;
+}
+
+function member(name: string, content: Uint8Array): Uint8Array[] {
+  return [memberHeader(name, content.length), content, padding(content.length)];
+}
+
+function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+/**
+ * Encrypts `input` into a v2 bundle written to `out` (random access: the payload goes straight
+ * to its place in the archive, the header last). See docs/FORMAT.md.
+ */
+export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "write">, o: SealOptions): Promise<Sealed> {
+  const signers = o.signers ?? [];
+  if (o.recipients.length === 0 || o.recipients.length > MAX_RECIPIENTS) throw new RangeError(`between 1 and ${MAX_RECIPIENTS} recipients`);
+  if (signers.length > MAX_SIGNERS) throw new RangeError(`at most ${MAX_SIGNERS} signers`);
+  const secret = new Uint8Array(SECRET_BYTES);
+  const iv = new Uint8Array(16);
+  (o.random ?? systemRandom)(secret);
+  (o.random ?? systemRandom)(iv);
+  const key = secret.subarray(0, 32);
+  const macKey = secret.subarray(32);
+  try {
+    const size = input.stat().size;
+    const wrapped = await Promise.all(o.recipients.map((r) => oaepEncrypt(r.pem, secret, "sha256")));
+    const headerLen = headerLength(o.recipients.length, signers.length);
+    const keyParts = wrapped.flatMap((w, i) => member(`key-${i + 1}.oaep`, w));
+    const beforePayload = [memberHeader("header.txt", headerLen), new Uint8Array(headerLen), padding(headerLen), ...keyParts, memberHeader("payload.bin", size)];
+    const payloadAt = beforePayload.reduce((n, p) => n + p.length, 0);
+
+    const sink = new WindowFile(out, payloadAt, size, "write");
+    await enc({ input, output: sink, cipher: "aes-256-ctr", key: { key, iv } });
+    if (sink.size() !== size) throw new Error(`encryption wrote ${sink.size()} of ${size} bytes`);
+    const payload = new WindowFile(out, payloadAt, size, "read");
+
+    const meta: Meta = o.noMeta === true ? minimalMeta() : {
+      ...minimalMeta(),
+      cipher: "aes-256-ctr",
+      mac: "hmac-sha256",
+      wrap: "rsa-oaep-sha256",
+      recipients: o.recipients.map((r) => ({ fingerprint: r.fingerprint, bits: r.bits })),
+      ...(signers.length > 0 ? { signers: signers.map((s) => ({ fingerprint: s.publicKey.fingerprint, padding: "pss" as const })) } : {}),
+      file: { ...(o.name !== undefined ? { name: o.name } : {}), size },
+      ciphertext: { size, sha256: await sha256Of(payload) },
+      ...(o.created !== undefined ? { created: o.created } : {}),
+      tool: `opensslwrap ${TOOL_VERSION}`,
+      ...(o.opensslVersion !== undefined ? { openssl: o.opensslVersion } : {}),
+      ...(o.platform !== undefined ? { platform: o.platform } : {}),
+      ...(o.note !== undefined ? { note: o.note } : {}),
+      ...(o.history !== undefined && o.history.length > 0 ? { history: o.history } : {}),
+    };
+    const metaBytes = serializeMeta(meta);
+    const header = formatHeader({
+      iv,
+      payloadBytes: size,
+      metaSha256: await sha256Hex(metaBytes),
+      recipients: o.recipients.map((r) => r.fingerprint),
+      signers: signers.map((s) => s.publicKey.fingerprint),
+    });
+    if (header.length !== headerLen) throw new Error("header length differs from its layout");
+    const signed = new ConcatFile([header, ...wrapped, payload]);
+    const tag = await hmac(macKey, signed);
+    const signatures = [];
+    for (const s of signers) signatures.push(await dgstSign(s.key, signed, "pss"));
+
+    beforePayload[1] = header;
+    writeAll(out, beforePayload, 0);
+    const total = writeAll(
+      out,
+      [padding(size), ...member("meta.json", metaBytes), ...member("tag.hmac", tag), ...signatures.flatMap((sig, i) => member(`sig-${i + 1}.pss`, sig)), END],
+      payloadAt + size,
+    );
+    return {
+      size: total,
+      meta,
+      verify: async (bundle, original) => {
+        const b = await openBundle(bundle);
+        await authenticate(b, secret);
+        const compare = new CompareSink(original);
+        await enc({ input: b.payload, output: compare, cipher: "aes-256-ctr", key: { key, iv: b.header.iv }, decrypt: true });
+        return compare.matches(size);
+      },
+      wipe: () => secret.fill(0),
+    };
+  } catch (e) {
+    secret.fill(0);
+    throw e;
+  }
+}
+
+async function sha256Of(node: FileNode): Promise<string> {
+  return Array.from(await digest(node), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A parsed, structurally checked bundle. Nothing secret in it. */
+export interface OpenedBundle {
+  header: Header;
+  headerBytes: Uint8Array;
+  meta: Meta;
+  wrapped: Uint8Array[];
+  tag: Uint8Array;
+  signatures: Uint8Array[];
+  payload: WindowFile;
+}
+
+const MAX_MEMBERS = 1 + MAX_RECIPIENTS + 3 + MAX_SIGNERS;
+
+/**
+ * Reads a v2 bundle's structure, refusing any deviation from docs/FORMAT.md: member names and
+ * order, sizes, and the header's bindings (payload length, meta-data hash).
+ */
+export async function openBundle(src: ByteSource): Promise<OpenedBundle> {
+  const entries = listTar(src, { maxEntries: MAX_MEMBERS });
+  const names = entries.map((e) => e.name);
+  const first = entries[0];
+  if (first === undefined || first.name !== "header.txt") throw new FormatError("not an opensslwrap bundle (no header.txt)");
+  if (first.size > 4096) throw new FormatError("bundle header too large");
+  const headerBytes = readMember(src, first);
+  const header = parseHeader(headerBytes);
+  const n = header.recipients.length;
+  const m = header.signers.length;
+  const expected = ["header.txt", ...header.recipients.map((_, i) => `key-${i + 1}.oaep`), "payload.bin", "meta.json", "tag.hmac", ...header.signers.map((_, i) => `sig-${i + 1}.pss`)];
+  if (names.length !== expected.length || names.some((name, i) => name !== expected[i])) {
+    throw new FormatError(`bundle members are not as the format requires (found: ${names.slice(0, 12).join(", ")})`);
+  }
+  const at = (name: string) => entries[names.indexOf(name)] ?? entries[0];
+  const small = (name: string, max: number) => {
+    const e = at(name);
+    if (e === undefined || e.size > max) throw new FormatError(`bundle member ${name} has a bad size`);
+    return readMember(src, e);
+  };
+  const payloadEntry = at("payload.bin");
+  if (payloadEntry === undefined || payloadEntry.size !== header.payloadBytes) throw new IntegrityError("the bundle was altered or corrupted: payload size differs from its header");
+  const metaBytes = small("meta.json", 1 << 20);
+  if ((await sha256Hex(metaBytes)) !== header.metaSha256) throw new IntegrityError("the bundle was altered or corrupted: meta-data differs from its header");
+  const tag = small("tag.hmac", TAG_BYTES);
+  if (tag.length !== TAG_BYTES) throw new FormatError("bundle tag has a bad size");
+  return {
+    header,
+    headerBytes,
+    meta: parseMeta(metaBytes),
+    wrapped: Array.from({ length: n }, (_, i) => small(`key-${i + 1}.oaep`, 2048)),
+    tag,
+    signatures: Array.from({ length: m }, (_, i) => small(`sig-${i + 1}.pss`, 2048)),
+    payload: new WindowFile(src, payloadEntry.offset, payloadEntry.size, "read"),
+  };
+}
+
+/** Unwraps the one-time secret with the recipient's private key. */
+export async function unwrap(b: OpenedBundle, key: KeyInput, publicKey: RsaPublicKey): Promise<Uint8Array> {
+  const i = b.header.recipients.indexOf(publicKey.fingerprint);
+  const wrapped = b.wrapped[i];
+  if (wrapped === undefined) {
+    throw new DecryptError(`wrong private key: this key (${publicKey.fingerprint.slice(0, 16)}...) is not a recipient; recipients: ${b.header.recipients.join(", ")}`, b.header.recipients);
+  }
+  if (wrapped.length !== Math.ceil(publicKey.bits / 8)) throw new IntegrityError("the bundle was altered or corrupted: its wrapped key has the wrong length for this key");
+  let secret: Uint8Array;
+  try {
+    secret = await oaepDecrypt(key, wrapped, "sha256");
+  } catch (e) {
+    if (!(e instanceof OpenSSLError)) throw e;
+    throw new IntegrityError("the bundle was altered or corrupted: its wrapped key does not open with this private key");
+  }
+  if (secret.length !== SECRET_BYTES) {
+    secret.fill(0);
+    throw new IntegrityError("the bundle was altered or corrupted: bad one-time secret length");
+  }
+  return secret;
+}
+
+/** What the tag and the signatures cover: the header, every wrapped key in order, the payload. */
+export function authenticated(b: OpenedBundle): ConcatFile {
+  return new ConcatFile([b.headerBytes, ...b.wrapped, b.payload]);
+}
+
+/** Checks the tag (encrypt-then-MAC) before anything is decrypted. */
+export async function authenticate(b: OpenedBundle, secret: Uint8Array): Promise<void> {
+  const tag = await hmac(secret.subarray(32), authenticated(b));
+  if (!equalConstantTime(tag, b.tag)) throw new IntegrityError("the bundle was altered or corrupted (integrity check failed); nothing decrypted");
+}
+
+/** Decrypts the payload of an authenticated bundle into `output`. */
+export async function decryptPayload(b: OpenedBundle, secret: Uint8Array, output: FileNode): Promise<void> {
+  await enc({ input: b.payload, output, cipher: "aes-256-ctr", key: { key: secret.subarray(0, 32), iv: b.header.iv }, decrypt: true });
+}
+
+/** The plaintext of an authenticated bundle as a virtual file decrypted on demand (for rotation). */
+export async function plaintextView(b: OpenedBundle, secret: Uint8Array): Promise<CtrPlaintextView> {
+  return new CtrPlaintextView(await engineModule(), b.payload, secret.subarray(0, 32), b.header.iv);
+}

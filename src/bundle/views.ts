@@ -1,0 +1,130 @@
+import { Errno, FileType, FsError, type FileNode, type FileStorage, type NodeStat } from "../wasi/index.js";
+
+/**
+ * Virtual files that let OpenSSL stream straight into and out of the bundle without copies:
+ * a window onto part of the bundle file, a concatenation (header + payload for the MAC), and a
+ * sink that compares what is written with an existing file (verification without a plaintext
+ * copy anywhere).
+ */
+
+function stat(size: number): NodeStat {
+  return { type: FileType.REGULAR_FILE, size, ino: 0n, mtimeNs: 0n };
+}
+
+/** A file that is its own storage; subclasses implement what they allow (read or write). */
+export abstract class VirtualFile implements FileNode, FileStorage {
+  readonly kind = "file";
+  abstract size(): number;
+  stat(): NodeStat {
+    return stat(this.size());
+  }
+  open(): FileStorage {
+    return this;
+  }
+  read(_dst: Uint8Array, _position: number): number {
+    throw new FsError(Errno.BADF);
+  }
+  write(_src: Uint8Array, _position: number): void {
+    throw new FsError(Errno.BADF);
+  }
+  truncate(size: number): void {
+    // OpenSSL opens outputs with O_TRUNC; only truncating to the current size (a no-op) makes sense here.
+    if (size !== 0 && size !== this.size()) throw new FsError(Errno.INVAL);
+  }
+  sync(): void {}
+  close(): void {}
+}
+
+/** `length` bytes of `storage` starting at `offset`: read it, or fill it (never past its end). */
+export class WindowFile extends VirtualFile {
+  private written = 0;
+
+  constructor(
+    private readonly storage: Pick<FileStorage, "read"> & Partial<Pick<FileStorage, "write">>,
+    private readonly offset: number,
+    private readonly length: number,
+    private readonly mode: "read" | "write",
+  ) {
+    super();
+  }
+
+  size(): number {
+    return this.mode === "read" ? this.length : this.written;
+  }
+
+  override read(dst: Uint8Array, position: number): number {
+    if (this.mode !== "read") throw new FsError(Errno.BADF);
+    if (position >= this.length) return 0;
+    return this.storage.read(dst.subarray(0, Math.min(dst.length, this.length - position)), this.offset + position);
+  }
+
+  override write(src: Uint8Array, position: number): void {
+    if (this.mode !== "write" || this.storage.write === undefined) throw new FsError(Errno.BADF);
+    if (position + src.length > this.length) throw new FsError(Errno.FBIG, "payload larger than declared");
+    this.storage.write(src, this.offset + position);
+    this.written = Math.max(this.written, position + src.length);
+  }
+}
+
+export type Part = Uint8Array | WindowFile;
+
+/** Several byte ranges read as one file. */
+export class ConcatFile extends VirtualFile {
+  constructor(private readonly parts: readonly Part[]) {
+    super();
+  }
+
+  size(): number {
+    return this.parts.reduce((n, p) => n + (p instanceof Uint8Array ? p.length : p.size()), 0);
+  }
+
+  override read(dst: Uint8Array, position: number): number {
+    let base = 0;
+    for (const part of this.parts) {
+      const len = part instanceof Uint8Array ? part.length : part.size();
+      if (position < base + len) {
+        const at = position - base;
+        if (part instanceof Uint8Array) {
+          const n = Math.min(dst.length, len - at);
+          dst.set(part.subarray(at, at + n));
+          return n;
+        }
+        return part.read(dst, at);
+      }
+      base += len;
+    }
+    return 0;
+  }
+}
+
+/** Accepts writes and checks each byte against `reference`; `matches()` after the run. */
+export class CompareSink extends VirtualFile {
+  private written = 0;
+  private same = true;
+
+  constructor(private readonly reference: Pick<FileStorage, "read">) {
+    super();
+  }
+
+  size(): number {
+    return this.written;
+  }
+
+  override write(src: Uint8Array, position: number): void {
+    const expected = new Uint8Array(src.length);
+    let done = 0;
+    while (done < src.length) {
+      const n = this.reference.read(expected.subarray(done), position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    for (let i = 0; i < src.length && this.same; i++) if (src[i] !== expected[i] || i >= done) this.same = false;
+    expected.fill(0);
+    this.written = Math.max(this.written, position + src.length);
+  }
+
+  /** True when everything written equals the reference of `size` bytes. */
+  matches(size: number): boolean {
+    return this.same && this.written === size;
+  }
+}

@@ -1,0 +1,38 @@
+import * as fs from "node:fs";
+import type { KeyInput } from "../openssl/index.js";
+import { UsageError } from "./args.js";
+import { isEncryptedKey, passphrase } from "./passphrase.js";
+
+export const say = (line: string): void => void process.stdout.write(`${line}\n`);
+export const warn = (line: string): void => void process.stderr.write(`opensslwrap: warning: ${line}\n`);
+
+export function readFile(p: string, what: string): Uint8Array {
+  try {
+    return fs.readFileSync(p);
+  } catch {
+    throw new UsageError(`cannot read ${what} ${p}`);
+  }
+}
+
+/** A private key file with its passphrase (asked for only when the key is protected). */
+export async function privateKey(p: string, passphraseFile: string | undefined): Promise<KeyInput> {
+  const key = readFile(p, "private key");
+  const isPrivate = new TextDecoder("latin1").decode(key).includes("PRIVATE KEY-----");
+  if (isPrivate && process.platform !== "win32" && (fs.statSync(p).mode & 0o077) !== 0) warn(`private key ${p} is readable by other users (chmod 600 ${p})`);
+  const pass = await passphrase(passphraseFile, `passphrase for ${p}: `, isEncryptedKey(key));
+  return pass === undefined ? { key } : { key, passphrase: pass };
+}
+
+export function wipeKey(k: KeyInput): void {
+  if (k.passphrase instanceof Uint8Array) k.passphrase.fill(0);
+}
+
+export function json(value: unknown): void {
+  say(JSON.stringify(value, null, 2));
+}
+
+/** Prints a verb's help; exit code 0. */
+export function help(text: string): number {
+  say(text);
+  return 0;
+}

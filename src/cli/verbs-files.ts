@@ -1,0 +1,123 @@
+import { encryptFile, decryptFile, rotateFile } from "../runtime/node-api.js";
+import { flag, need, parse, str, strs, UsageError } from "./args.js";
+import { help, json, privateKey, readFile, say, warn, wipeKey } from "./io.js";
+
+export const ENCRYPT_HELP = `usage: opensslwrap encrypt FILE... --pubkey PEM [--pubkey PEM ...] [options]
+
+Encrypts each FILE to FILE.enc for the holders of the private keys (each can decrypt alone).
+The bundle is verified by reading it back before FILE is overwritten and removed.
+
+  --pubkey PEM            recipient's public key (repeat for several recipients)
+  --keep                  keep FILE (default: remove it after the bundle is verified)
+  --out PATH              bundle path (one FILE only; default FILE.enc)
+  --no-meta               store only what decryption needs
+  --no-name               leave FILE's name out of the meta-data
+  --no-date               leave the date out of the meta-data
+  --note TEXT             a one-line note (<= 120 characters) in the meta-data
+  --sign-with PRIV        also sign the bundle with this private key
+  --passphrase-file F     passphrase of the signing key (or OPENSSLWRAP_PASSPHRASE)
+  --json                  print results as JSON`;
+
+export async function encryptVerb(args: string[]): Promise<number> {
+  const p = parse(args, {
+    pubkey: { type: "string", multiple: true },
+    keep: { type: "boolean" },
+    out: { type: "string" },
+    "no-meta": { type: "boolean" },
+    "no-name": { type: "boolean" },
+    "no-date": { type: "boolean" },
+    note: { type: "string" },
+    "sign-with": { type: "string" },
+    "passphrase-file": { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (flag(p, "help")) return help(ENCRYPT_HELP);
+  if (p.positionals.length === 0) throw new UsageError("no FILE to encrypt");
+  const pubkeys = strs(p, "pubkey");
+  if (pubkeys.length === 0) throw new UsageError("--pubkey is required");
+  if (str(p, "out") !== undefined && p.positionals.length > 1) throw new UsageError("--out works with one FILE only");
+  const signPath = str(p, "sign-with");
+  const signWith = signPath === undefined ? undefined : await privateKey(signPath, str(p, "passphrase-file"));
+  const results = [];
+  try {
+    for (const file of p.positionals) {
+      const r = await encryptFile(file, {
+        publicKeys: pubkeys.map((k) => readFile(k, "public key")),
+        signWith,
+        out: str(p, "out"),
+        keep: flag(p, "keep"),
+        noMeta: flag(p, "no-meta"),
+        noName: flag(p, "no-name"),
+        noDate: flag(p, "no-date"),
+        note: str(p, "note"),
+        onWarning: flag(p, "json") ? undefined : warn,
+      });
+      results.push({ file, bundle: r.bundle, kept: flag(p, "keep"), warnings: r.warnings });
+      if (!flag(p, "json")) say(r.bundle);
+    }
+  } finally {
+    if (signWith !== undefined) wipeKey(signWith);
+  }
+  if (flag(p, "json")) json(results);
+  return 0;
+}
+
+export const DECRYPT_HELP = `usage: opensslwrap decrypt BUNDLE... --privkey PEM [options]
+
+Decrypts each BUNDLE (this format, or the 2012 opensslwrap / pyFileSec layouts). The bundle's
+integrity is checked before any plaintext is written; BUNDLE is kept.
+
+  --privkey PEM           your private key
+  --passphrase-file F     its passphrase (or OPENSSLWRAP_PASSPHRASE, or a prompt on a terminal)
+  --out PATH              output path (one BUNDLE only; default: the original name, next to BUNDLE)
+  --force                 replace an existing output file
+  --json                  print results as JSON`;
+
+export async function decryptVerb(args: string[]): Promise<number> {
+  const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" } });
+  if (flag(p, "help")) return help(DECRYPT_HELP);
+  if (p.positionals.length === 0) throw new UsageError("no BUNDLE to decrypt");
+  if (str(p, "out") !== undefined && p.positionals.length > 1) throw new UsageError("--out works with one BUNDLE only");
+  const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
+  const results = [];
+  try {
+    for (const bundle of p.positionals) {
+      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force") });
+      results.push({ bundle, output: r.output });
+      if (!flag(p, "json")) say(r.output);
+    }
+  } finally {
+    wipeKey(key);
+  }
+  if (flag(p, "json")) json(results);
+  return 0;
+}
+
+export const ROTATE_HELP = `usage: opensslwrap rotate BUNDLE --privkey OLD --pubkey NEW [--pubkey NEW ...] [options]
+
+Decrypts BUNDLE in memory and re-encrypts it for the NEW public keys with fresh secrets,
+replacing BUNDLE atomically. The meta-data keeps the history of earlier encryptions.
+
+  --privkey OLD           the private key that opens BUNDLE now
+  --pubkey NEW            new recipient public key (repeat for several)
+  --passphrase-file F     passphrase of OLD (or OPENSSLWRAP_PASSPHRASE, or a prompt)
+  --no-date               leave the rotation date out of the meta-data
+  --json                  print the result as JSON`;
+
+export async function rotateVerb(args: string[]): Promise<number> {
+  const p = parse(args, { privkey: { type: "string" }, pubkey: { type: "string", multiple: true }, "passphrase-file": { type: "string" }, "no-date": { type: "boolean" }, json: { type: "boolean" } });
+  if (flag(p, "help")) return help(ROTATE_HELP);
+  const [bundle, ...extra] = p.positionals;
+  if (bundle === undefined || extra.length > 0) throw new UsageError("rotate takes exactly one BUNDLE");
+  const pubkeys = strs(p, "pubkey");
+  if (pubkeys.length === 0) throw new UsageError("--pubkey is required");
+  const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
+  try {
+    const r = await rotateFile(bundle, key, { publicKeys: pubkeys.map((k) => readFile(k, "public key")), noDate: flag(p, "no-date"), onWarning: warn });
+    if (flag(p, "json")) json({ bundle: r.bundle, recipients: r.meta.recipients ?? [] });
+    else say(r.bundle);
+  } finally {
+    wipeKey(key);
+  }
+  return 0;
+}

@@ -1,0 +1,95 @@
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { FileExistsError } from "../bundle/errors.js";
+import { NodeFileStorage } from "./node-fs.js";
+
+/**
+ * Safe file handling on the real disk: outputs are written under a temporary name (0600, same
+ * folder), fsynced and renamed into place only when complete, so no half-written file ever
+ * carries the final name and no existing file is clobbered unless asked.
+ */
+
+export interface TempFile {
+  path: string;
+  storage: NodeFileStorage;
+}
+
+/** Creates `.<name>.tmp-<random>` next to `finalPath`, mode 0600 whatever the umask. */
+export function createTemp(finalPath: string): TempFile {
+  const dir = path.dirname(finalPath);
+  const temp = path.join(dir, `.${path.basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`);
+  const fd = fs.openSync(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  fs.fchmodSync(fd, 0o600);
+  return { path: temp, storage: new NodeFileStorage(fd) };
+}
+
+export function removeQuietly(p: string): void {
+  try {
+    fs.unlinkSync(p);
+  } catch {
+    // already gone
+  }
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, "r");
+    fs.fsyncSync(fd);
+  } catch {
+    // Not every platform can fsync a folder (Windows); the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+export function refuseExisting(finalPath: string, what = "output"): void {
+  if (fs.existsSync(finalPath)) throw new FileExistsError(`${what} ${finalPath} exists; not overwriting (use --force)`);
+}
+
+/** Moves a finished temp file to its final name; without `overwrite`, never replaces a file. */
+export function commit(tempPath: string, finalPath: string, overwrite: boolean): void {
+  if (overwrite) {
+    fs.renameSync(tempPath, finalPath);
+  } else {
+    try {
+      // link() fails if the name exists: an atomic no-clobber rename.
+      fs.linkSync(tempPath, finalPath);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") throw new FileExistsError(`output ${finalPath} exists; not overwriting (use --force)`);
+      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EXDEV" && code !== "ENOSYS") throw e;
+      refuseExisting(finalPath); // a filesystem without hard links: check, then rename
+      fs.renameSync(tempPath, finalPath);
+      syncDir(path.dirname(finalPath));
+      return;
+    }
+    fs.unlinkSync(tempPath);
+  }
+  syncDir(path.dirname(finalPath));
+}
+
+/**
+ * Overwrites a file once with zeros, fsyncs and unlinks it. A file with other hard links is only
+ * unlinked (overwriting would destroy it under its other names too), with a warning. What this
+ * cannot reach: SSD wear levelling, journaling and copy-on-write filesystems, snapshots, backups.
+ */
+export function overwriteAndDelete(p: string): string | undefined {
+  const st = fs.statSync(p);
+  if (st.nlink > 1) {
+    fs.unlinkSync(p);
+    return `${p} has ${st.nlink - 1} other hard link(s): unlinked but not overwritten, the data is still reachable through them`;
+  }
+  const fd = fs.openSync(p, "r+");
+  try {
+    const zeros = Buffer.alloc(Math.min(st.size, 1 << 20));
+    for (let at = 0; at < st.size; at += zeros.length) fs.writeSync(fd, zeros, 0, Math.min(zeros.length, st.size - at), at);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.unlinkSync(p);
+  syncDir(path.dirname(p));
+  return undefined;
+}
