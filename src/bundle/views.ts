@@ -128,3 +128,40 @@ export class CompareSink extends VirtualFile {
     return this.same && this.written === size;
   }
 }
+
+/** `inner`, reporting how far reads and writes have reached (for progress display). */
+export class ObservedFile implements FileNode {
+  readonly kind = "file";
+  private reached = 0;
+
+  constructor(
+    private readonly inner: FileNode,
+    private readonly onProgress: (bytes: number) => void,
+  ) {}
+
+  stat(): NodeStat {
+    return this.inner.stat();
+  }
+
+  open(mode: { read: boolean; write: boolean }): FileStorage {
+    const s = this.inner.open(mode);
+    const report = (end: number) => {
+      if (end > this.reached) this.onProgress((this.reached = end));
+    };
+    return {
+      size: () => s.size(),
+      read: (dst, position) => {
+        const n = s.read(dst, position);
+        report(position + n);
+        return n;
+      },
+      write: (src, position) => {
+        s.write(src, position);
+        report(position + src.length);
+      },
+      truncate: (size) => s.truncate(size),
+      sync: () => s.sync(),
+      close: () => s.close(),
+    };
+  }
+}

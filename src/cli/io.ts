@@ -36,3 +36,12 @@ export function help(text: string): number {
   say(text);
   return 0;
 }
+
+/** A file's size, or 0 when it cannot be read (the verb then reports the real error). */
+export function fileSize(p: string): number {
+  try {
+    return fs.statSync(p).size;
+  } catch {
+    return 0;
+  }
+}

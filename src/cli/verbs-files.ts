@@ -1,6 +1,7 @@
 import { encryptFile, decryptFile, rotateFile } from "../runtime/node-api.js";
 import { flag, need, parse, str, strs, UsageError } from "./args.js";
-import { help, json, privateKey, readFile, say, warn, wipeKey } from "./io.js";
+import { fileSize, help, json, privateKey, readFile, say, warn, wipeKey } from "./io.js";
+import { progressLine } from "./progress.js";
 
 export const ENCRYPT_HELP = `usage: opensslwrap encrypt FILE... --pubkey PEM [--pubkey PEM ...] [options]
 
@@ -41,7 +42,9 @@ export async function encryptVerb(args: string[]): Promise<number> {
   const results = [];
   try {
     for (const file of p.positionals) {
+      const bar = progressLine(`encrypting ${file}`, fileSize(file), !flag(p, "json"));
       const r = await encryptFile(file, {
+        onProgress: bar?.update,
         publicKeys: pubkeys.map((k) => readFile(k, "public key")),
         signWith,
         out: str(p, "out"),
@@ -51,7 +54,7 @@ export async function encryptVerb(args: string[]): Promise<number> {
         noDate: flag(p, "no-date"),
         note: str(p, "note"),
         onWarning: flag(p, "json") ? undefined : warn,
-      });
+      }).finally(() => bar?.end());
       results.push({ file, bundle: r.bundle, kept: flag(p, "keep"), warnings: r.warnings });
       if (!flag(p, "json")) say(r.bundle);
     }
@@ -82,7 +85,8 @@ export async function decryptVerb(args: string[]): Promise<number> {
   const results = [];
   try {
     for (const bundle of p.positionals) {
-      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force") });
+      const bar = progressLine(`decrypting ${bundle}`, fileSize(bundle), !flag(p, "json"));
+      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), onProgress: bar?.update }).finally(() => bar?.end());
       results.push({ bundle, output: r.output });
       if (!flag(p, "json")) say(r.output);
     }

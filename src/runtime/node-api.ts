@@ -5,6 +5,7 @@ import { FileExistsError, FormatError } from "../bundle/errors.js";
 import { decryptLegacy, isLegacyBundle } from "../bundle/legacy.js";
 import { safeBaseName, type Meta } from "../bundle/meta.js";
 import { decryptPayload } from "../bundle/v2.js";
+import { ObservedFile } from "../bundle/views.js";
 import type { KeyInput } from "../openssl/index.js";
 import { HostFile } from "../wasi/index.js";
 import { commit, createTemp, overwriteAndDelete, refuseExisting, removeQuietly } from "./node-files.js";
@@ -44,6 +45,8 @@ export interface EncryptFileOptions extends Omit<EncryptOptions, "name" | "platf
   out?: string;
   /** Keep the original (default: it is removed once the bundle has been verified). */
   keep?: boolean;
+  /** Called as encryption reads FILE: bytes done so far, and FILE's size. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -60,7 +63,8 @@ export async function encryptFile(file: string, o: EncryptFileOptions): Promise<
   let meta: Meta;
   try {
     meta = await viaTemp(bundle, false, async (temp) => {
-      const r = await encryptTo(new HostFile(nodeHostFs, file), original, temp.storage, {
+      const input = new HostFile(nodeHostFs, file);
+      const r = await encryptTo(o.onProgress === undefined ? input : new ObservedFile(input, (done) => o.onProgress?.(done, st.size)), original, temp.storage, {
         ...o,
         name: path.basename(file),
         platform: platform(),
@@ -87,6 +91,8 @@ export interface DecryptFileOptions {
   out?: string;
   /** Replace an existing output file. */
   force?: boolean;
+  /** Called as plaintext is written: bytes done so far, and the total. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 function defaultOutput(bundle: string, recordedName: string | undefined): string {
@@ -115,7 +121,9 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
     try {
       const output = o.out ?? defaultOutput(bundle, b.meta.file?.name);
       await viaTemp(output, o.force === true, async (temp) => {
-        await decryptPayload(b, secret, new HostFile(nodeHostFs, temp.path));
+        const out = new HostFile(nodeHostFs, temp.path);
+        const total = b.header.payloadBytes;
+        await decryptPayload(b, secret, o.onProgress === undefined ? out : new ObservedFile(out, (done) => o.onProgress?.(done, total)));
         if (temp.storage.size() !== b.header.payloadBytes) throw new FormatError("decrypted size differs from the header");
       });
       return { output, meta: b.meta };
