@@ -1,5 +1,6 @@
 import { dgstSign, dgstVerify, genpkeyRsa, publicKeyOf, version, type KeyInput } from "./openssl/index.js";
-import { MemoryFile, type FileNode, type FileStorage, type RandomSource } from "./wasi/index.js";
+import { MemoryFile, type FileNode, type FileStorage } from "./wasi/index.js";
+import { testSource } from "./openssl/test-seam.js";
 import { FormatError, PublicKeyError } from "./bundle/errors.js";
 import { decryptLegacy, isLegacyBundle, readLegacy, type LegacyInfo } from "./bundle/legacy.js";
 import { readPrivateKey, readPublicKey, RECOMMENDED_RSA_BITS, MIN_RSA_BITS, type RsaPublicKey } from "./bundle/keys.js";
@@ -36,11 +37,9 @@ export interface EncryptOptions {
   platform?: string;
   /** Receives warnings, e.g. a key under 3072 bits. */
   onWarning?: (message: string) => void;
-  /** Test seam: source of the one-time secret and IV. Not for production use. */
-  random?: RandomSource;
-  /** Test seam: the created/rotated time. */
-  now?: () => Date;
 }
+
+const now = (): Date => testSource()?.now() ?? new Date();
 
 export interface DecryptOptions {
   privateKey: KeyInput;
@@ -76,13 +75,12 @@ export async function sealOptions(o: EncryptOptions, history?: HistoryEntry[]) {
     recipients: await resolveRecipients(o.publicKeys, o.onWarning),
     signers: await resolveSigners(o.signWith),
     name,
-    created: o.noDate === true ? undefined : (o.now?.() ?? new Date()).toISOString(),
+    created: o.noDate === true ? undefined : now().toISOString(),
     note: o.note,
     noMeta: o.noMeta,
     history,
     platform: o.platform,
     opensslVersion: await opensslVersion(),
-    random: o.random,
   };
 }
 
@@ -156,7 +154,7 @@ export async function rotateTo(source: ByteSource, out: Pick<FileStorage, "read"
     const old = bundle.meta;
     const sealed = await seal(view, out, {
       ...(await sealOptions({ ...o, name: o.name ?? old.file?.name, note: o.note ?? old.note, noMeta: o.noMeta ?? old.cipher === undefined }, undefined)),
-      history: old.cipher === undefined ? undefined : historyOf(old, o.noDate === true ? undefined : (o.now?.() ?? new Date()).toISOString()),
+      history: old.cipher === undefined ? undefined : historyOf(old, o.noDate === true ? undefined : now().toISOString()),
     });
     try {
       await readBack(sealed, out, view);

@@ -1,6 +1,7 @@
 import { digest, dgstSign, enc, engineModule, hmac, oaepDecrypt, oaepEncrypt, OpenSSLError, type KeyInput } from "../openssl/index.js";
 import { sha256Hex } from "../openssl/engine.js";
-import { systemRandom, type FileNode, type FileStorage, type RandomSource } from "../wasi/index.js";
+import { systemRandom, type FileNode, type FileStorage } from "../wasi/index.js";
+import { testSource } from "../openssl/test-seam.js";
 import { CtrPlaintextView } from "./ctr.js";
 import { DecryptError, FormatError, IntegrityError } from "./errors.js";
 import { formatHeader, headerLength, MAX_RECIPIENTS, MAX_SIGNERS, parseHeader, type Header } from "./header.js";
@@ -34,8 +35,6 @@ export interface SealOptions {
   platform?: string;
   /** The engine's version line (recorded in the meta-data). */
   opensslVersion?: string;
-  /** Test seam: the source of the one-time secret and IV. */
-  random?: RandomSource;
 }
 
 /** A bundle just written, still holding its one-time secret for the read-back check. */
@@ -77,8 +76,9 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
   if (signers.length > MAX_SIGNERS) throw new RangeError(`at most ${MAX_SIGNERS} signers`);
   const secret = new Uint8Array(SECRET_BYTES);
   const iv = new Uint8Array(16);
-  (o.random ?? systemRandom)(secret);
-  (o.random ?? systemRandom)(iv);
+  const random = testSource()?.random ?? systemRandom;
+  random(secret);
+  random(iv);
   const key = secret.subarray(0, 32);
   const macKey = secret.subarray(32);
   try {

@@ -2,6 +2,7 @@ import { MemoryDirectory, MemoryFile, runWasi, type Clock, type DirNode, type Fi
 import { configDirectory, OPENSSLDIR } from "./config.js";
 import { engineModule } from "./engine.js";
 import { OpenSSLError } from "./errors.js";
+import { testSource } from "./test-seam.js";
 
 /** A virtual file given to a command: bytes (kept in memory) or a node (e.g. a streamed host file). */
 export type InputFile = Uint8Array | FileNode;
@@ -14,7 +15,7 @@ export interface RunOptions {
   stdin?: Uint8Array | InputStream;
   /** Environment, as KEY=VALUE strings. */
   env?: readonly string[];
-  /** Test seams: inject randomness or a clock. */
+  /** Inject randomness or a clock (tests); default: the host's, or the test seam's. */
   random?: RandomSource;
   clock?: Clock;
 }
@@ -94,8 +95,8 @@ export function runOpenSSLSync(module: WebAssembly.Module, argv: readonly string
     stdin: inputStream(options.stdin),
     stdout: { write: (chunk) => stdout.write(chunk, stdout.size()) },
     stderr: { write: (chunk) => stderr.write(chunk, stderr.size()) },
-    random: options.random,
-    clock: options.clock,
+    random: options.random ?? testSource()?.random,
+    clock: options.clock ?? testSource()?.clock,
   });
   const stderrText = new TextDecoder().decode(stderr.bytes());
   if (exitCode !== 0) throw new OpenSSLError(argv[0] ?? "", exitCode, stderrText, new TextDecoder().decode(stdout.bytes()));

@@ -6,8 +6,6 @@ export interface GenerateOptions {
   bits: number;
   /** Encrypts the private key (PKCS#8, AES-256-CBC) with this passphrase. */
   passphrase?: Uint8Array | string;
-  /** Test seam: deterministic randomness. */
-  random?: (dst: Uint8Array) => void;
 }
 
 /** Arguments that encrypt the output key with AES-256-CBC under `passphrase` (none without one). */
@@ -15,21 +13,21 @@ function encryptOutput(secrets: Secrets, passphrase: Uint8Array | string | undef
   return passphrase === undefined ? [] : ["-aes-256-cbc", passFlag, secrets.pass("passout", passphrase)];
 }
 
-async function keyOut(args: string[], secrets: Secrets, files: Record<string, Uint8Array> = {}, random?: (dst: Uint8Array) => void) {
-  const r = await runOpenSSL(args, { files: { ...secrets.files, ...files }, dirs: ["/out"], random });
+async function keyOut(args: string[], secrets: Secrets, files: Record<string, Uint8Array> = {}) {
+  const r = await runOpenSSL(args, { files: { ...secrets.files, ...files }, dirs: ["/out"] });
   return r.files.get("/out/key.pem") ?? new Uint8Array(0);
 }
 
 /** A new RSA private key, PKCS#8 PEM (`openssl genpkey`). */
 export function genpkeyRsa(o: GenerateOptions): Promise<Uint8Array> {
   return withSecrets((s) =>
-    keyOut(["genpkey", "-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${o.bits}`, "-out", "/out/key.pem", ...encryptOutput(s, o.passphrase, "-pass")], s, {}, o.random),
+    keyOut(["genpkey", "-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${o.bits}`, "-out", "/out/key.pem", ...encryptOutput(s, o.passphrase, "-pass")], s),
   );
 }
 
 /** A new RSA private key with the older `openssl genrsa` command (also PKCS#8 PEM in OpenSSL 3). */
 export function genrsa(o: GenerateOptions): Promise<Uint8Array> {
-  return withSecrets((s) => keyOut(["genrsa", "-out", "/out/key.pem", ...encryptOutput(s, o.passphrase, "-passout"), String(o.bits)], s, {}, o.random));
+  return withSecrets((s) => keyOut(["genrsa", "-out", "/out/key.pem", ...encryptOutput(s, o.passphrase, "-passout"), String(o.bits)], s));
 }
 
 export interface KeyToolOptions {
