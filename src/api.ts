@@ -7,6 +7,7 @@ import { readPrivateKey, readPublicKey, RECOMMENDED_RSA_BITS, MIN_RSA_BITS, type
 import { checkNote, safeBaseName, type HistoryEntry, type Meta } from "./bundle/meta.js";
 import { authenticate, decryptPayload, openBundle, plaintextView, seal, unwrap, type OpenedBundle, type Sealed, type Signer } from "./bundle/v2.js";
 import type { ByteSource } from "./bundle/tar.js";
+import { bulkFor, type Bulk, type Engine } from "./bundle/bulk.js";
 
 /**
  * The opensslwrap verbs on bytes and virtual files: runtime-neutral (Node, Deno, browsers).
@@ -37,12 +38,15 @@ export interface EncryptOptions {
   platform?: string;
   /** Receives warnings, e.g. a key under 3072 bits. */
   onWarning?: (message: string) => void;
+  /** "wasm" keeps all cryptography in the wasm engine; "auto" (default) lets the runtime accelerate the bulk cipher and MAC. */
+  engine?: Engine;
 }
 
 const now = (): Date => testSource()?.now() ?? new Date();
 
 export interface DecryptOptions {
   privateKey: KeyInput;
+  engine?: Engine;
 }
 
 let engineVersion: Promise<string> | undefined;
@@ -81,6 +85,7 @@ export async function sealOptions(o: EncryptOptions, history?: HistoryEntry[]) {
     history,
     platform: o.platform,
     opensslVersion: await opensslVersion(),
+    engine: o.engine,
   };
 }
 
@@ -108,17 +113,18 @@ export async function encryptBytes(plaintext: Uint8Array, o: EncryptOptions): Pr
 }
 
 /** A v2 bundle opened with a private key: authenticated, ready to decrypt. */
-export async function unlock(source: ByteSource, key: KeyInput): Promise<{ bundle: OpenedBundle; secret: Uint8Array }> {
+export async function unlock(source: ByteSource, key: KeyInput, engine?: Engine): Promise<{ bundle: OpenedBundle; secret: Uint8Array; bulk: Bulk }> {
   const bundle = await openBundle(source);
   const publicKey = await readPrivateKey(key);
   const secret = await unwrap(bundle, key, publicKey);
+  const bulk = await bulkFor(engine);
   try {
-    await authenticate(bundle, secret);
+    await authenticate(bundle, secret, bulk);
   } catch (e) {
     secret.fill(0);
     throw e;
   }
-  return { bundle, secret };
+  return { bundle, secret, bulk };
 }
 
 /** Decrypts a bundle in memory (v2 or a legacy layout). */
@@ -127,10 +133,10 @@ export async function decryptBytes(bundle: Uint8Array, o: DecryptOptions): Promi
     const r = await decryptLegacy(bundle, o.privateKey);
     return { plaintext: r.plaintext, meta: r.info };
   }
-  const { bundle: b, secret } = await unlock(new MemoryFile(bundle), o.privateKey);
+  const { bundle: b, secret, bulk } = await unlock(new MemoryFile(bundle), o.privateKey, o.engine);
   try {
     const out = new MemoryFile();
-    await decryptPayload(b, secret, out);
+    await decryptPayload(b, secret, out, bulk);
     return { plaintext: out.bytes(), meta: b.meta };
   } finally {
     secret.fill(0);
@@ -148,9 +154,9 @@ export function historyOf(meta: Meta, rotated: string | undefined): HistoryEntry
  * on demand in memory, never written.
  */
 export async function rotateTo(source: ByteSource, out: Pick<FileStorage, "read" | "write"> & ByteSource, privateKey: KeyInput, o: EncryptOptions): Promise<{ size: number; meta: Meta }> {
-  const { bundle, secret } = await unlock(source, privateKey);
+  const { bundle, secret, bulk } = await unlock(source, privateKey, o.engine);
   try {
-    const view = await plaintextView(bundle, secret);
+    const view = plaintextView(bundle, secret, bulk);
     const old = bundle.meta;
     const sealed = await seal(view, out, {
       ...(await sealOptions({ ...o, name: o.name ?? old.file?.name, note: o.note ?? old.note, noMeta: o.noMeta ?? old.cipher === undefined }, undefined)),

@@ -2,10 +2,14 @@
  * opensslwrap for Node.js (and Deno through its Node compatibility): registers the wasm engine
  * from this package's wasm/ folder, and exports the library.
  */
+import { setAcceleratedBulk } from "./bundle/bulk.js";
 import { setEngineLoader } from "./openssl/engine.js";
+import { nodeBulk } from "./runtime/node-bulk.js";
 import { loadNodeEngine } from "./runtime/node-engine.js";
 
 setEngineLoader(loadNodeEngine);
+// AES-256-CTR and HMAC over the payload by Node's native crypto, unless `engine: "wasm"`.
+setAcceleratedBulk(nodeBulk);
 
 export * from "./openssl/index.js";
 export * from "./bundle/errors.js";
@@ -26,6 +30,7 @@ export {
   type LegacyInfo,
   type RsaPublicKey,
 } from "./api.js";
+export type { Engine } from "./bundle/bulk.js";
 export {
   encryptFile as encrypt,
   decryptFile as decrypt,

@@ -1,9 +1,9 @@
-import { hex } from "../openssl/secrets.js";
-import { runOpenSSLSync } from "../openssl/index.js";
 import { Errno, FsError } from "../wasi/index.js";
+import type { Bulk } from "./bulk.js";
 import { VirtualFile, type WindowFile } from "./views.js";
 
 const BLOCK = 16;
+const WINDOW = 1 << 20;
 
 /** The CTR counter block for byte `offset`: the IV as a 128-bit big-endian number, plus offset/16. */
 export function counterAt(iv: Uint8Array, offset: number): Uint8Array {
@@ -18,13 +18,16 @@ export function counterAt(iv: Uint8Array, offset: number): Uint8Array {
 }
 
 /**
- * The plaintext of a CTR payload, read on demand: each read decrypts just the blocks asked for in
- * a fresh engine instance. Plaintext exists only in memory, one read at a time, so rotation
- * never writes it anywhere (CTR blocks decrypt independently).
+ * The plaintext of a CTR payload, read on demand: each read decrypts just the blocks asked for
+ * (in a fresh engine instance, or natively when accelerated). Plaintext exists only in memory,
+ * one read at a time, so rotation never writes it anywhere (CTR blocks decrypt independently).
  */
 export class CtrPlaintextView extends VirtualFile {
+  /** The last window decrypted: readers ask in small pieces, an engine run costs milliseconds. */
+  private window: { start: number; plain: Uint8Array } | undefined;
+
   constructor(
-    private readonly module: WebAssembly.Module,
+    private readonly bulk: Bulk,
     private readonly payload: WindowFile,
     private readonly key: Uint8Array,
     private readonly iv: Uint8Array,
@@ -37,21 +40,32 @@ export class CtrPlaintextView extends VirtualFile {
   }
 
   override read(dst: Uint8Array, position: number): number {
-    const start = position - (position % BLOCK);
     const end = Math.min(position + dst.length, this.size());
     if (end <= position) return 0;
-    const cipher = new Uint8Array(end - start);
+    let w = this.window;
+    if (w === undefined || position < w.start || end > w.start + w.plain.length) w = this.decrypt(position, end);
+    const n = end - position;
+    dst.set(w.plain.subarray(position - w.start, position - w.start + n));
+    return n;
+  }
+
+  override close(): void {
+    this.window?.plain.fill(0);
+    this.window = undefined;
+  }
+
+  private decrypt(position: number, end: number): { start: number; plain: Uint8Array } {
+    const start = position - (position % BLOCK);
+    const stop = Math.min(Math.max(end, start + WINDOW), this.size());
+    const cipher = new Uint8Array(stop - start);
     let done = 0;
     while (done < cipher.length) {
       const n = this.payload.read(cipher.subarray(done), start + done);
       if (n === 0) throw new FsError(Errno.IO, "payload shorter than declared");
       done += n;
     }
-    const r = runOpenSSLSync(this.module, ["enc", "-d", "-aes-256-ctr", "-K", hex(this.key), "-iv", hex(counterAt(this.iv, start)), "-in", "/c", "-out", "/p"], { files: { "/c": cipher } });
-    const plain = r.files.get("/p") ?? new Uint8Array(0);
-    const n = end - position;
-    dst.set(plain.subarray(position - start, position - start + n));
-    plain.fill(0);
-    return n;
+    this.close();
+    this.window = { start, plain: this.bulk.ctr(this.key, counterAt(this.iv, start), cipher) };
+    return this.window;
   }
 }

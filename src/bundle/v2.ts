@@ -1,7 +1,8 @@
-import { digest, dgstSign, enc, engineModule, hmac, oaepDecrypt, oaepEncrypt, OpenSSLError, type KeyInput } from "../openssl/index.js";
+import { dgstSign, oaepDecrypt, oaepEncrypt, OpenSSLError, type KeyInput } from "../openssl/index.js";
 import { sha256Hex } from "../openssl/engine.js";
 import { systemRandom, type FileNode, type FileStorage } from "../wasi/index.js";
 import { testSource } from "../openssl/test-seam.js";
+import { bulkFor, type Bulk, type Engine } from "./bulk.js";
 import { CtrPlaintextView } from "./ctr.js";
 import { DecryptError, FormatError, IntegrityError } from "./errors.js";
 import { formatHeader, headerLength, MAX_RECIPIENTS, MAX_SIGNERS, parseHeader, type Header } from "./header.js";
@@ -35,6 +36,8 @@ export interface SealOptions {
   platform?: string;
   /** The engine's version line (recorded in the meta-data). */
   opensslVersion?: string;
+  /** "wasm" forces the bulk cipher and MAC into the wasm engine; "auto" may accelerate them. */
+  engine?: Engine;
 }
 
 /** A bundle just written, still holding its one-time secret for the read-back check. */
@@ -89,10 +92,10 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
     const beforePayload = [memberHeader("header.txt", headerLen), new Uint8Array(headerLen), padding(headerLen), ...keyParts, memberHeader("payload.bin", size)];
     const payloadAt = beforePayload.reduce((n, p) => n + p.length, 0);
 
-    const sink = new WindowFile(out, payloadAt, size, "write");
-    await enc({ input, output: sink, cipher: "aes-256-ctr", key: { key, iv } });
-    if (sink.size() !== size) throw new Error(`encryption wrote ${sink.size()} of ${size} bytes`);
-    const payload = new WindowFile(out, payloadAt, size, "read");
+    const bulk = await bulkFor(o.engine);
+    const payload = new WindowFile(out, payloadAt, size, "write");
+    const ciphertextSha256 = await bulk.encrypt(input, payload, key, iv);
+    if (payload.size() !== size) throw new Error(`encryption wrote ${payload.size()} of ${size} bytes`);
 
     const meta: Meta = o.noMeta === true ? minimalMeta() : {
       ...minimalMeta(),
@@ -102,7 +105,7 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
       recipients: o.recipients.map((r) => ({ fingerprint: r.fingerprint, bits: r.bits })),
       ...(signers.length > 0 ? { signers: signers.map((s) => ({ fingerprint: s.publicKey.fingerprint, padding: "pss" as const })) } : {}),
       file: { ...(o.name !== undefined ? { name: o.name } : {}), size },
-      ciphertext: { size, sha256: await sha256Of(payload) },
+      ciphertext: { size, sha256: ciphertextSha256 },
       ...(o.created !== undefined ? { created: o.created } : {}),
       tool: `opensslwrap ${TOOL_VERSION}`,
       ...(o.opensslVersion !== undefined ? { openssl: o.opensslVersion } : {}),
@@ -120,7 +123,7 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
     });
     if (header.length !== headerLen) throw new Error("header length differs from its layout");
     const signed = new ConcatFile([header, ...wrapped, payload]);
-    const tag = await hmac(macKey, signed);
+    const tag = await bulk.hmac(macKey, signed);
     const signatures = [];
     for (const s of signers) signatures.push(await dgstSign(s.key, signed, "pss"));
 
@@ -136,9 +139,9 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
       meta,
       verify: async (bundle, original) => {
         const b = await openBundle(bundle);
-        await authenticate(b, secret);
+        await authenticate(b, secret, bulk);
         const compare = new CompareSink(original);
-        await enc({ input: b.payload, output: compare, cipher: "aes-256-ctr", key: { key, iv: b.header.iv }, decrypt: true });
+        await bulk.decrypt(b.payload, compare, key, b.header.iv);
         return compare.matches(size);
       },
       wipe: () => secret.fill(0),
@@ -147,10 +150,6 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
     secret.fill(0);
     throw e;
   }
-}
-
-async function sha256Of(node: FileNode): Promise<string> {
-  return Array.from(await digest(node), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** A parsed, structurally checked bundle. Nothing secret in it. */
@@ -235,17 +234,17 @@ export function authenticated(b: OpenedBundle): ConcatFile {
 }
 
 /** Checks the tag (encrypt-then-MAC) before anything is decrypted. */
-export async function authenticate(b: OpenedBundle, secret: Uint8Array): Promise<void> {
-  const tag = await hmac(secret.subarray(32), authenticated(b));
+export async function authenticate(b: OpenedBundle, secret: Uint8Array, bulk: Bulk): Promise<void> {
+  const tag = await bulk.hmac(secret.subarray(32), authenticated(b));
   if (!equalConstantTime(tag, b.tag)) throw new IntegrityError("the bundle was altered or corrupted (integrity check failed); nothing decrypted");
 }
 
 /** Decrypts the payload of an authenticated bundle into `output`. */
-export async function decryptPayload(b: OpenedBundle, secret: Uint8Array, output: FileNode): Promise<void> {
-  await enc({ input: b.payload, output, cipher: "aes-256-ctr", key: { key: secret.subarray(0, 32), iv: b.header.iv }, decrypt: true });
+export async function decryptPayload(b: OpenedBundle, secret: Uint8Array, output: FileNode, bulk: Bulk): Promise<void> {
+  await bulk.decrypt(b.payload, output, secret.subarray(0, 32), b.header.iv);
 }
 
 /** The plaintext of an authenticated bundle as a virtual file decrypted on demand (for rotation). */
-export async function plaintextView(b: OpenedBundle, secret: Uint8Array): Promise<CtrPlaintextView> {
-  return new CtrPlaintextView(await engineModule(), b.payload, secret.subarray(0, 32), b.header.iv);
+export function plaintextView(b: OpenedBundle, secret: Uint8Array, bulk: Bulk): CtrPlaintextView {
+  return new CtrPlaintextView(bulk, b.payload, secret.subarray(0, 32), b.header.iv);
 }

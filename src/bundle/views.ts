@@ -35,7 +35,7 @@ export abstract class VirtualFile implements FileNode, FileStorage {
   close(): void {}
 }
 
-/** `length` bytes of `storage` starting at `offset`: read it, or fill it (never past its end). */
+/** `length` bytes of `storage` starting at `offset`: read it, or fill it (never past its end) and read back what was written. */
 export class WindowFile extends VirtualFile {
   private written = 0;
 
@@ -52,10 +52,11 @@ export class WindowFile extends VirtualFile {
     return this.mode === "read" ? this.length : this.written;
   }
 
+  /** Reads within the window (in write mode: within what has been written). */
   override read(dst: Uint8Array, position: number): number {
-    if (this.mode !== "read") throw new FsError(Errno.BADF);
-    if (position >= this.length) return 0;
-    return this.storage.read(dst.subarray(0, Math.min(dst.length, this.length - position)), this.offset + position);
+    const end = this.size();
+    if (position >= end) return 0;
+    return this.storage.read(dst.subarray(0, Math.min(dst.length, end - position)), this.offset + position);
   }
 
   override write(src: Uint8Array, position: number): void {

@@ -1,5 +1,6 @@
 import { encryptFile, decryptFile, rotateFile } from "../runtime/node-api.js";
-import { flag, need, parse, str, strs, UsageError } from "./args.js";
+import type { Engine } from "../bundle/bulk.js";
+import { flag, need, parse, str, strs, UsageError, type Parsed } from "./args.js";
 import { fileSize, help, json, privateKey, readFile, say, warn, wipeKey } from "./io.js";
 import { progressLine } from "./progress.js";
 
@@ -17,7 +18,16 @@ The bundle is verified by reading it back before FILE is overwritten and removed
   --note TEXT             a one-line note (<= 120 characters) in the meta-data
   --sign-with PRIV        also sign the bundle with this private key
   --passphrase-file F     passphrase of the signing key (or OPENSSLWRAP_PASSPHRASE)
+  --engine wasm           keep all cryptography in the wasm engine (default auto: the
+                          bulk cipher and MAC use native AES/SHA when available; same bytes)
   --json                  print results as JSON`;
+
+/** --engine: "auto" (default) or "wasm". */
+function engine(p: Parsed): Engine {
+  const e = str(p, "engine") ?? "auto";
+  if (e !== "auto" && e !== "wasm") throw new UsageError("--engine is auto or wasm");
+  return e;
+}
 
 export async function encryptVerb(args: string[]): Promise<number> {
   const p = parse(args, {
@@ -31,6 +41,7 @@ export async function encryptVerb(args: string[]): Promise<number> {
     "sign-with": { type: "string" },
     "passphrase-file": { type: "string" },
     json: { type: "boolean" },
+    engine: { type: "string" },
   });
   if (flag(p, "help")) return help(ENCRYPT_HELP);
   if (p.positionals.length === 0) throw new UsageError("no FILE to encrypt");
@@ -53,6 +64,7 @@ export async function encryptVerb(args: string[]): Promise<number> {
         noName: flag(p, "no-name"),
         noDate: flag(p, "no-date"),
         note: str(p, "note"),
+        engine: engine(p),
         onWarning: flag(p, "json") ? undefined : warn,
       }).finally(() => bar?.end());
       results.push({ file, bundle: r.bundle, kept: flag(p, "keep"), warnings: r.warnings });
@@ -74,10 +86,11 @@ integrity is checked before any plaintext is written; BUNDLE is kept.
   --passphrase-file F     its passphrase (or OPENSSLWRAP_PASSPHRASE, or a prompt on a terminal)
   --out PATH              output path (one BUNDLE only; default: the original name, next to BUNDLE)
   --force                 replace an existing output file
+  --engine wasm           keep all cryptography in the wasm engine
   --json                  print results as JSON`;
 
 export async function decryptVerb(args: string[]): Promise<number> {
-  const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" } });
+  const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
   if (flag(p, "help")) return help(DECRYPT_HELP);
   if (p.positionals.length === 0) throw new UsageError("no BUNDLE to decrypt");
   if (str(p, "out") !== undefined && p.positionals.length > 1) throw new UsageError("--out works with one BUNDLE only");
@@ -86,7 +99,7 @@ export async function decryptVerb(args: string[]): Promise<number> {
   try {
     for (const bundle of p.positionals) {
       const bar = progressLine(`decrypting ${bundle}`, fileSize(bundle), !flag(p, "json"));
-      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), onProgress: bar?.update }).finally(() => bar?.end());
+      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: bar?.update }).finally(() => bar?.end());
       results.push({ bundle, output: r.output });
       if (!flag(p, "json")) say(r.output);
     }
@@ -106,10 +119,11 @@ replacing BUNDLE atomically. The meta-data keeps the history of earlier encrypti
   --pubkey NEW            new recipient public key (repeat for several)
   --passphrase-file F     passphrase of OLD (or OPENSSLWRAP_PASSPHRASE, or a prompt)
   --no-date               leave the rotation date out of the meta-data
+  --engine wasm           keep all cryptography in the wasm engine
   --json                  print the result as JSON`;
 
 export async function rotateVerb(args: string[]): Promise<number> {
-  const p = parse(args, { privkey: { type: "string" }, pubkey: { type: "string", multiple: true }, "passphrase-file": { type: "string" }, "no-date": { type: "boolean" }, json: { type: "boolean" } });
+  const p = parse(args, { privkey: { type: "string" }, pubkey: { type: "string", multiple: true }, "passphrase-file": { type: "string" }, "no-date": { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
   if (flag(p, "help")) return help(ROTATE_HELP);
   const [bundle, ...extra] = p.positionals;
   if (bundle === undefined || extra.length > 0) throw new UsageError("rotate takes exactly one BUNDLE");
@@ -117,7 +131,7 @@ export async function rotateVerb(args: string[]): Promise<number> {
   if (pubkeys.length === 0) throw new UsageError("--pubkey is required");
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
   try {
-    const r = await rotateFile(bundle, key, { publicKeys: pubkeys.map((k) => readFile(k, "public key")), noDate: flag(p, "no-date"), onWarning: warn });
+    const r = await rotateFile(bundle, key, { publicKeys: pubkeys.map((k) => readFile(k, "public key")), noDate: flag(p, "no-date"), engine: engine(p), onWarning: warn });
     if (flag(p, "json")) json({ bundle: r.bundle, recipients: r.meta.recipients ?? [] });
     else say(r.bundle);
   } finally {

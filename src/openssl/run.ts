@@ -95,7 +95,7 @@ export function runOpenSSLSync(module: WebAssembly.Module, argv: readonly string
     stdin: inputStream(options.stdin),
     stdout: { write: (chunk) => stdout.write(chunk, stdout.size()) },
     stderr: { write: (chunk) => stderr.write(chunk, stderr.size()) },
-    random: options.random ?? testSource()?.random,
+    random: options.random ?? testSource()?.engineRandom(),
     clock: options.clock ?? testSource()?.clock,
   });
   const stderrText = new TextDecoder().decode(stderr.bytes());

@@ -6,7 +6,13 @@ import type { Clock, RandomSource } from "../wasi/index.js";
  * exported from any package entry point; production code never sets it.
  */
 export interface TestSource {
+  /** Draws made in JS (one-time secrets, IVs). */
   random: RandomSource;
+  /**
+   * A fresh source for each engine run, so that what one command draws does not depend on how
+   * many commands ran before it (the accelerated and wasm paths run different numbers).
+   */
+  engineRandom: () => RandomSource;
   clock: Clock;
   now: () => Date;
 }

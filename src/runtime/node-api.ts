@@ -4,6 +4,7 @@ import { encryptTo, generateKeyPair, readMetaFrom, rotateTo, signFile, unlock, v
 import { FileExistsError, FormatError } from "../bundle/errors.js";
 import { decryptLegacy, isLegacyBundle } from "../bundle/legacy.js";
 import { safeBaseName, type Meta } from "../bundle/meta.js";
+import type { Engine } from "../bundle/bulk.js";
 import { decryptPayload } from "../bundle/v2.js";
 import { ObservedFile } from "../bundle/views.js";
 import type { KeyInput } from "../openssl/index.js";
@@ -91,6 +92,8 @@ export interface DecryptFileOptions {
   out?: string;
   /** Replace an existing output file. */
   force?: boolean;
+  /** "wasm" keeps all cryptography in the wasm engine. */
+  engine?: Engine;
   /** Called as plaintext is written: bytes done so far, and the total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -117,13 +120,13 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
       }
       return { output, meta: { format: "legacy", info } };
     }
-    const { bundle: b, secret } = await unlock(source, o.privateKey);
+    const { bundle: b, secret, bulk } = await unlock(source, o.privateKey, o.engine);
     try {
       const output = o.out ?? defaultOutput(bundle, b.meta.file?.name);
       await viaTemp(output, o.force === true, async (temp) => {
         const out = new HostFile(nodeHostFs, temp.path);
         const total = b.header.payloadBytes;
-        await decryptPayload(b, secret, o.onProgress === undefined ? out : new ObservedFile(out, (done) => o.onProgress?.(done, total)));
+        await decryptPayload(b, secret, o.onProgress === undefined ? out : new ObservedFile(out, (done) => o.onProgress?.(done, total)), bulk);
         if (temp.storage.size() !== b.header.payloadBytes) throw new FormatError("decrypted size differs from the header");
       });
       return { output, meta: b.meta };
