@@ -56,11 +56,25 @@ export function opensslVersion(): Promise<string> {
   return engineVersion;
 }
 
+/** Public keys already checked, by content: a batch of files reads the same keys once. */
+const checkedKeys = new Map<string, Promise<RsaPublicKey>>();
+
+function checkedPublicKey(pem: Uint8Array): Promise<RsaPublicKey> {
+  const id = new TextDecoder("latin1").decode(pem);
+  let key = checkedKeys.get(id);
+  if (key === undefined) {
+    key = readPublicKey(pem);
+    key.catch(() => checkedKeys.delete(id));
+    checkedKeys.set(id, key);
+  }
+  return key;
+}
+
 export async function resolveRecipients(publicKeys: readonly Uint8Array[], onWarning?: (m: string) => void): Promise<RsaPublicKey[]> {
   if (publicKeys.length === 0) throw new PublicKeyError("no public key given");
   const keys = [];
   for (const pem of publicKeys) {
-    const k = await readPublicKey(pem);
+    const k = await checkedPublicKey(pem);
     if (k.bits < RECOMMENDED_RSA_BITS) onWarning?.(`RSA key ${k.fingerprint.slice(0, 16)}... has ${k.bits} bits; ${RECOMMENDED_RSA_BITS} or more is recommended`);
     keys.push(k);
   }

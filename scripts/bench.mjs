@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// npm run bench [-- --large] [-- --sizes 1,64]
+// One run, same files: opensslwrap (library and CLI, accelerated and pure wasm) against the native
+// openssl CLI doing the same cryptographic work, the 2012 opensslwrap recipe, age-encryption and
+// OpenPGP.js; many small files; the wasm engine alone. Prints a table and writes
+// bench/results/<time>.json. Each measurement runs in its own process under /usr/bin/time, so
+// peak RSS is that process's alone. Not a test: a measurement to report. Run `npm run build` first.
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const CLI = path.join(ROOT, "dist/cli/main.js");
+const TASK = path.join(ROOT, "scripts/bench-task.mjs");
+const args = process.argv.slice(2);
+const MIB = 1 << 20;
+const sizesArg = args.includes("--sizes") ? args[args.indexOf("--sizes") + 1] : undefined;
+const sizes = (sizesArg ?? "1,64,1024").split(",").map((s) => Number(s) * MIB);
+if (args.includes("--large")) sizes.push(4096 * MIB);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osw-bench-"));
+const f = (name) => path.join(dir, name);
+const KEY = "11".repeat(32);
+const IV = "22".repeat(16);
+const results = [];
+
+/** Runs a command under GNU time: wall seconds and peak RSS (KiB). */
+function timed(cmd, argv, opts = {}) {
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M", cmd, ...argv], { cwd: opts.cwd ?? dir, env: { ...process.env, ...opts.env }, encoding: "utf8", maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed: ${r.stderr.slice(-500)}`);
+  const [s, kib] = r.stderr.trim().split("\n").pop().split(" ").map(Number);
+  return { s, rssMiB: kib / 1024 };
+}
+
+/** Several commands one after another (a recipe): summed time, largest RSS. */
+function recipe(steps, opts) {
+  let s = 0;
+  let rssMiB = 0;
+  for (const [cmd, argv] of steps) {
+    const t = timed(cmd, argv, opts);
+    s += t.s;
+    rssMiB = Math.max(rssMiB, t.rssMiB);
+  }
+  return { s, rssMiB };
+}
+
+function sh(script, opts) {
+  return timed("sh", ["-c", script], opts);
+}
+
+function makeFile(name, size) {
+  const chunk = Buffer.alloc(Math.min(size, 8 * MIB));
+  for (let i = 0; i + 4 <= chunk.length; i += 4) chunk.writeUInt32LE((Math.imul(i, 2654435761) ^ (i >>> 7)) >>> 0, i);
+  const fd = fs.openSync(f(name), "w");
+  for (let done = 0; done < size; done += chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, size - done));
+  fs.closeSync(fd);
+}
+
+function record(group, label, size, t) {
+  const row = { group, label, bytes: size, seconds: t.s, mbps: size / 1e6 / Math.max(t.s, 1e-3), rssMiB: t.rssMiB };
+  results.push(row);
+  return row;
+}
+
+function clean(...names) {
+  for (const n of names) fs.rmSync(f(n), { force: true, recursive: true });
+}
+
+const task = (name, ...rest) => [TASK, name, ...rest];
+
+try {
+  execFileSync("openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072", "-out", f("k.pem")], { stdio: "ignore" });
+  execFileSync("openssl", ["pkey", "-in", f("k.pem"), "-pubout", "-out", f("k.pub")]);
+  execFileSync("node", [TASK, "peer-keys", dir], { stdio: "inherit" });
+
+  for (const size of sizes) {
+    const label = size >= 1024 * MIB ? `${size / 1024 / MIB} GiB` : `${size / MIB} MiB`;
+    console.error(`-- ${label}`);
+    makeFile("plain", size);
+    const ref = recipe([
+      ["openssl", ["enc", "-aes-256-cbc", "-K", KEY, "-iv", IV, "-in", "plain", "-out", "ref.enc"]],
+      ["openssl", ["dgst", "-sha256", "-mac", "HMAC", "-macopt", `hexkey:${KEY}`, "ref.enc"]],
+    ]);
+    record(label, "native reference encrypt (enc cbc + dgst hmac)", size, ref);
+    record(label, "native reference decrypt (dgst hmac + enc -d)", size, recipe([
+      ["openssl", ["dgst", "-sha256", "-mac", "HMAC", "-macopt", `hexkey:${KEY}`, "ref.enc"]],
+      ["openssl", ["enc", "-d", "-aes-256-cbc", "-K", KEY, "-iv", IV, "-in", "ref.enc", "-out", "ref.dec"]],
+    ]));
+    clean("ref.enc", "ref.dec");
+
+    fs.writeFileSync(f("pw"), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+_");
+    record(label, "2012 recipe encrypt (enc -a, rsautl, sha256, tar czf)", size, recipe([
+      ["openssl", ["enc", "-e", "-aes-256-cbc", "-a", "-salt", "-md", "sha256", "-in", "plain", "-out", "plain.aes256", "-pass", "file:pw"]],
+      ["openssl", ["rsautl", "-encrypt", "-oaep", "-pubin", "-inkey", "k.pub", "-in", "pw", "-out", "plain.aes256pwd.rsa"]],
+      ["openssl", ["dgst", "-sha256", "plain.aes256"]],
+      ["tar", ["czf", "old.enc", "plain.aes256", "plain.aes256pwd.rsa"]],
+    ]));
+    clean("plain.aes256", "plain.aes256pwd.rsa");
+    record(label, "2012 recipe decrypt (tar xzf, rsautl, enc -d -a)", size, recipe([
+      ["tar", ["xzf", "old.enc"]],
+      ["openssl", ["rsautl", "-decrypt", "-oaep", "-inkey", "k.pem", "-in", "plain.aes256pwd.rsa", "-out", "pw.dec"]],
+      ["openssl", ["enc", "-d", "-aes-256-cbc", "-a", "-md", "sha256", "-in", "plain.aes256", "-out", "old.dec", "-pass", "file:pw.dec"]],
+    ]));
+    clean("old.enc", "old.dec", "plain.aes256", "plain.aes256pwd.rsa", "pw.dec");
+
+    for (const engine of ["auto", "wasm"]) {
+      record(label, `opensslwrap library encrypt (${engine})`, size, timed("node", task("encrypt", dir, engine)));
+      record(label, `opensslwrap library decrypt (${engine})`, size, timed("node", task("decrypt", dir, engine)));
+      clean("plain.enc", "plain.dec");
+      record(label, `opensslwrap CLI encrypt --keep (${engine})`, size, timed("node", [CLI, "encrypt", "plain", "--keep", "--pubkey", "k.pub", "--engine", engine]));
+      record(label, `opensslwrap CLI decrypt (${engine})`, size, timed("node", [CLI, "decrypt", "plain.enc", "--privkey", "k.pem", "--out", "plain.dec", "--engine", engine]));
+      clean("plain.enc", "plain.dec");
+    }
+    for (const peer of ["age", "openpgp", "openpgp-aead"]) {
+      record(label, `${peer} encrypt (stream)`, size, timed("node", task(`${peer}-encrypt`, dir)));
+      record(label, `${peer} decrypt (stream)`, size, timed("node", task(`${peer}-decrypt`, dir)));
+      clean("peer.out", "peer.dec");
+    }
+    record(label, "wasm engine enc -aes-256-ctr", size, timed("node", task("engine-enc", dir)));
+    record(label, "native openssl enc -aes-256-ctr", size, timed("openssl", ["enc", "-aes-256-ctr", "-K", KEY, "-iv", IV, "-in", "plain", "-out", "ctr.out"]));
+    record(label, "wasm engine dgst -sha256 -hmac", size, timed("node", task("engine-hmac", dir)));
+    record(label, "native openssl dgst -sha256 -hmac", size, timed("openssl", ["dgst", "-sha256", "-mac", "HMAC", "-macopt", `hexkey:${KEY}`, "plain"]));
+    clean("ctr.out", "plain");
+  }
+
+  console.error("-- 1000 x 10 KiB");
+  fs.mkdirSync(f("small"));
+  const names = Array.from({ length: 1000 }, (_, i) => `s${String(i).padStart(4, "0")}.dat`);
+  for (const [i, name] of names.entries()) fs.writeFileSync(path.join(dir, "small", name), Buffer.alloc(10240, i & 0xff));
+  const small = { cwd: f("small") };
+  record("1000 x 10 KiB", "opensslwrap CLI batch encrypt --keep (auto)", 1000 * 10240, timed("node", [CLI, "encrypt", ...names, "--keep", "--pubkey", "../k.pub"], small));
+  for (const n of names) fs.rmSync(path.join(dir, "small", `${n}.enc`));
+  record("1000 x 10 KiB", "opensslwrap CLI batch encrypt --keep (wasm)", 1000 * 10240, timed("node", [CLI, "encrypt", ...names, "--keep", "--pubkey", "../k.pub", "--engine", "wasm"], small));
+  const loop = `for f in s*.dat; do
+    openssl enc -e -aes-256-cbc -a -salt -md sha256 -in "$f" -out "$f.aes256" -pass file:../pw &&
+    openssl rsautl -encrypt -oaep -pubin -inkey ../k.pub -in ../pw -out "$f.aes256pwd.rsa" &&
+    openssl dgst -sha256 "$f.aes256" > "$f.meta" &&
+    tar czf "$f.old" "$f.aes256" "$f.aes256pwd.rsa" "$f.meta" && rm "$f.aes256" "$f.aes256pwd.rsa" "$f.meta" || exit 1
+  done`;
+  record("1000 x 10 KiB", "2012 recipe, one process per step per file", 1000 * 10240, sh(loop, small));
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+// ---- report: ratios against the references measured in this same run
+const groups = [...new Set(results.map((r) => r.group))];
+const lines = [`opensslwrap bench, ${new Date().toISOString()}, ${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}, node ${process.version}`];
+for (const g of groups) {
+  const rows = results.filter((r) => r.group === g);
+  const find = (prefix) => rows.find((r) => r.label.startsWith(prefix));
+  lines.push("", `${g}`, `${"".padEnd(58)} ${"s".padStart(8)} ${"MB/s".padStart(8)} ${"RSS MiB".padStart(8)}  vs native  vs 2012   vs age`);
+  for (const r of rows) {
+    const op = /decrypt|-d\b/.test(r.label) ? "decrypt" : "encrypt";
+    const ref = find(`native reference ${op}`);
+    const old = find(`2012 recipe ${op}`) ?? find("2012 recipe");
+    const age = find(`age ${op}`);
+    const ratio = (base) => (base === undefined ? "" : `${(base.seconds / Math.max(r.seconds, 1e-3)).toFixed(2)}x`);
+    lines.push(`${r.label.padEnd(58)} ${r.seconds.toFixed(2).padStart(8)} ${r.mbps.toFixed(0).padStart(8)} ${r.rssMiB.toFixed(0).padStart(8)}  ${ratio(ref).padStart(9)} ${ratio(old).padStart(8)} ${ratio(age).padStart(8)}`);
+  }
+}
+lines.push("", "ratios: reference time / this time (above 1x = faster than the reference).");
+console.log(lines.join("\n"));
+fs.mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
+const out = path.join(ROOT, "bench/results", `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+fs.writeFileSync(out, `${JSON.stringify({ machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version }, results }, null, 2)}\n`);
+console.log(`\nwritten ${path.relative(ROOT, out)}`);
