@@ -50,6 +50,21 @@ describe("encrypt / decrypt", () => {
     expect(Buffer.compare(fs.readFileSync(path.join(dir, "copy.bin")), data)).toBe(0);
   });
 
+  it("encrypts a batch on worker threads, printing bundles in input order, and reports failures per file", () => {
+    const files = Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`f${String(i).padStart(2, "0")}.txt`, `file ${i}\n`]));
+    const dir = work(files);
+    fs.writeFileSync(path.join(dir, "f05.txt.enc"), "already here");
+    const r = cli(["encrypt", ...Object.keys(files), "--pubkey", lab.pub], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout.toString().trim().split("\n")).toEqual(Object.keys(files).filter((f) => f !== "f05.txt").map((f) => `${f}.enc`));
+    expect(r.stderr).toMatch(/^opensslwrap: f05\.txt: output .*f05\.txt\.enc exists; not overwriting/m);
+    expect(r.stderr.match(/3072 or more is recommended/g)).toHaveLength(1);
+    expect(fs.readFileSync(path.join(dir, "f05.txt"), "utf8")).toBe("file 5\n");
+    const bundles = Object.keys(files).filter((f) => f !== "f05.txt").map((f) => `${f}.enc`);
+    expect(cli(["decrypt", ...bundles, "--privkey", lab.priv], dir).status).toBe(0);
+    for (const [name, content] of Object.entries(files)) expect(fs.readFileSync(path.join(dir, name), "utf8")).toBe(content);
+  });
+
   it("takes the passphrase from the environment", () => {
     const dir = work({ "d.txt": "x" });
     expect(cli(["encrypt", "d.txt", "--pubkey", pi.pub, "--keep", "--json"], dir).status).toBe(0);

@@ -4,7 +4,13 @@ import { UsageError } from "./args.js";
 import { isEncryptedKey, passphrase } from "./passphrase.js";
 
 export const say = (line: string): void => void process.stdout.write(`${line}\n`);
-export const warn = (line: string): void => void process.stderr.write(`opensslwrap: warning: ${line}\n`);
+const warned = new Set<string>();
+/** A warning on stderr, once per process however many files repeat it. */
+export function warn(line: string): void {
+  if (warned.has(line)) return;
+  warned.add(line);
+  process.stderr.write(`opensslwrap: warning: ${line}\n`);
+}
 
 export function readFile(p: string, what: string): Uint8Array {
   try {
@@ -27,8 +33,18 @@ export function wipeKey(k: KeyInput): void {
   if (k.passphrase instanceof Uint8Array) k.passphrase.fill(0);
 }
 
+/**
+ * Text from a bundle (meta-data, names) with its control characters shown as \uXXXX escapes:
+ * ESC and C1 sequences from a hostile bundle must not reach the terminal. Keeps \n and \t. In
+ * JSON text such characters can only stand inside strings, where the escape means the same.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 export function json(value: unknown): void {
-  say(JSON.stringify(value, null, 2));
+  say(printable(JSON.stringify(value, null, 2)));
 }
 
 /** Prints a verb's help; exit code 0. */

@@ -1,4 +1,7 @@
-import { encryptFile, decryptFile, rotateFile } from "../runtime/node-api.js";
+import { resolveRecipients } from "../api.js";
+import { readPrivateKey } from "../bundle/keys.js";
+import { decryptFile, rotateFile } from "../runtime/node-api.js";
+import { encryptAll, type FileResult } from "./batch.js";
 import type { Engine } from "../bundle/bulk.js";
 import { flag, need, parse, str, strs, UsageError, type Parsed } from "./args.js";
 import { fileSize, help, json, privateKey, readFile, say, warn, wipeKey } from "./io.js";
@@ -50,31 +53,29 @@ export async function encryptVerb(args: string[]): Promise<number> {
   if (str(p, "out") !== undefined && p.positionals.length > 1) throw new UsageError("--out works with one FILE only");
   const signPath = str(p, "sign-with");
   const signWith = signPath === undefined ? undefined : await privateKey(signPath, str(p, "passphrase-file"));
-  const results = [];
+  const asJson = flag(p, "json");
+  const publicKeys = pubkeys.map((k) => readFile(k, "public key"));
+  const results: FileResult[] = [];
   try {
-    for (const file of p.positionals) {
-      const bar = progressLine(`encrypting ${file}`, fileSize(file), !flag(p, "json"));
-      const r = await encryptFile(file, {
-        onProgress: bar?.update,
-        publicKeys: pubkeys.map((k) => readFile(k, "public key")),
-        signWith,
-        out: str(p, "out"),
-        keep: flag(p, "keep"),
-        noMeta: flag(p, "no-meta"),
-        noName: flag(p, "no-name"),
-        noDate: flag(p, "no-date"),
-        note: str(p, "note"),
-        engine: engine(p),
-        onWarning: flag(p, "json") ? undefined : warn,
-      }).finally(() => bar?.end());
-      results.push({ file, bundle: r.bundle, kept: flag(p, "keep"), warnings: r.warnings });
-      if (!flag(p, "json")) say(r.bundle);
-    }
+    // Check the keys once, before any file: a bad key is one error, not one per file.
+    await resolveRecipients(publicKeys);
+    if (signWith !== undefined) await readPrivateKey(signWith);
+    const options = { publicKeys, signWith, out: str(p, "out"), keep: flag(p, "keep"), noMeta: flag(p, "no-meta"), noName: flag(p, "no-name"), noDate: flag(p, "no-date"), note: str(p, "note"), engine: engine(p) };
+    const single = p.positionals.length === 1 ? p.positionals[0] : undefined;
+    const bar = single === undefined ? undefined : progressLine(`encrypting ${single}`, fileSize(single), !asJson);
+    await encryptAll(p.positionals, options, (r) => {
+      results.push(r);
+      if (asJson) return;
+      for (const w of r.warnings) warn(w);
+      if (r.bundle !== undefined) say(r.bundle);
+    }, { onProgress: bar?.update }).finally(() => bar?.end());
   } finally {
     if (signWith !== undefined) wipeKey(signWith);
   }
-  if (flag(p, "json")) json(results);
-  return 0;
+  const failed = results.filter((r) => r.error !== undefined);
+  if (asJson) json(results.map((r) => ({ file: r.file, ...(r.bundle !== undefined ? { bundle: r.bundle, kept: flag(p, "keep") } : { error: r.error }), warnings: r.warnings })));
+  else for (const r of failed) process.stderr.write(`opensslwrap: ${p.positionals.length > 1 ? `${r.file}: ` : ""}${r.error ?? ""}\n`);
+  return failed.length > 0 ? 1 : 0;
 }
 
 export const DECRYPT_HELP = `usage: opensslwrap decrypt BUNDLE... --privkey PEM [options]

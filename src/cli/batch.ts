@@ -1,0 +1,73 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { engineModule } from "../openssl/engine.js";
+import { encryptFile, type EncryptFileOptions } from "../runtime/node-api.js";
+
+/** What encrypting one file gave: its bundle, or the one-line reason it failed. */
+export interface FileResult {
+  file: string;
+  bundle?: string;
+  warnings: string[];
+  error?: string;
+}
+
+/** Options that cross to worker threads (structured-cloneable: no callbacks). */
+export type BatchOptions = Omit<EncryptFileOptions, "onWarning" | "onProgress">;
+
+/** Below this many files, workers cost more (start-up) than they save. */
+const MIN_FILES_FOR_WORKERS = 16;
+
+async function one(file: string, o: EncryptFileOptions): Promise<FileResult> {
+  try {
+    const r = await encryptFile(file, o);
+    return { file, bundle: r.bundle, warnings: r.warnings };
+  } catch (e) {
+    return { file, warnings: [], error: e instanceof Error ? e.message.split("\n")[0] : String(e) };
+  }
+}
+
+/**
+ * Encrypts many files, on worker threads across the cores when there are enough of them. Each
+ * worker gets the compiled engine (no second compile) and takes the next file when it is done;
+ * `onResult` sees results in input order.
+ */
+export async function encryptAll(files: readonly string[], o: BatchOptions, onResult: (r: FileResult) => void, single?: Partial<EncryptFileOptions>): Promise<void> {
+  const workers = Math.min(availableParallelism(), Math.floor(files.length / (MIN_FILES_FOR_WORKERS / 2)));
+  if (files.length < MIN_FILES_FOR_WORKERS || workers < 2) {
+    for (const file of files) onResult(await one(file, { ...o, ...single }));
+    return;
+  }
+  const module = await engineModule();
+  const done = new Map<number, FileResult>();
+  let next = 0;
+  let printed = 0;
+  const settle = (i: number, r: FileResult) => {
+    done.set(i, r);
+    for (let r2 = done.get(printed); r2 !== undefined; r2 = done.get(printed)) {
+      done.delete(printed++);
+      onResult(r2);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: workers }, () => {
+      const w = new Worker(new URL("./batch-worker.js", import.meta.url), { workerData: { module, options: o } });
+      const feed = () => {
+        if (next < files.length) {
+          const i = next++;
+          w.postMessage({ i, file: files[i] });
+        } else {
+          w.postMessage(null);
+        }
+      };
+      return new Promise<void>((resolve, reject) => {
+        w.on("message", (m: { i: number; result: FileResult }) => {
+          settle(m.i, m.result);
+          feed();
+        });
+        w.on("error", reject);
+        w.on("exit", () => resolve());
+        feed();
+      });
+    }),
+  );
+}
