@@ -1,66 +1,74 @@
 #!/usr/bin/env node
-// Streams a large host file through the wasm engine and reports speed and memory:
-//   node scripts/stream-check.mjs [GiB]      (default 1; run `npm run build` first)
-// enc (AES-256-CBC, -K/-iv) and HMAC-SHA256 over host-backed files, decrypt, and a hash check of
-// the round trip, each next to the host's native openssl on the same file. Peak RSS is the whole
-// process's, so it bounds heap + wasm memory together. Not a test: a measurement to report.
-import { execFileSync } from "node:child_process";
+// Streaming proof: node scripts/stream-check.mjs [GiB] [engine]   (default 1 GiB, engine auto)
+// Encrypts and decrypts a file made of a known pattern through the product's path API, checks the
+// round trip by SHA-256 and prints the time and peak RSS of each step. Each step runs in its own
+// process (this script re-runs itself), so a peak RSS is that step's alone. Run `npm run build` first.
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { digest, enc, hmac } from "../dist/index.js";
-import { nodeHostFs } from "../dist/runtime/node-fs.js";
-import { HostFile } from "../dist/wasi/index.js";
+import { fileURLToPath } from "node:url";
+
+const self = fileURLToPath(import.meta.url);
+
+if (process.argv[2] === "--step") {
+  const [, , , step, dir, engine] = process.argv;
+  const { decrypt, encrypt } = await import("../dist/index.js");
+  const t = performance.now();
+  if (step === "encrypt") await encrypt(path.join(dir, "plain"), { publicKeys: [fs.readFileSync(path.join(dir, "k.pub"))], keep: true, engine });
+  else await decrypt(path.join(dir, "plain.enc"), { privateKey: { key: fs.readFileSync(path.join(dir, "k.pem")) }, out: path.join(dir, "back"), engine });
+  console.log(JSON.stringify({ seconds: (performance.now() - t) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  process.exit(0);
+}
 
 const gib = Number(process.argv[2] ?? "1");
+const engine = process.argv[3] ?? "auto";
 const size = Math.round(gib * 2 ** 30);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osw-stream-"));
-const file = (name) => path.join(dir, name);
-const host = (name) => new HostFile(nodeHostFs, file(name));
-const key = new Uint8Array(32).fill(0x11);
-const iv = new Uint8Array(16).fill(0x22);
-const mb = size / 1e6;
 
-function pattern() {
+/** The known pattern, written in 8 MiB chunks; returns its SHA-256. */
+function pattern(file) {
   const chunk = Buffer.alloc(8 << 20);
-  for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE((i * 2654435761) >>> 0, i);
-  const fd = fs.openSync(file("plain"), "w");
-  for (let done = 0; done < size; done += chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, size - done));
+  const hash = createHash("sha256");
+  const fd = fs.openSync(file, "w");
+  for (let done = 0; done < size; done += chunk.length) {
+    const n = Math.min(chunk.length, size - done);
+    for (let i = 0; i < n; i += 4) chunk.writeUInt32LE(((done + i) * 2654435761) >>> 0, i);
+    fs.writeSync(fd, chunk, 0, n);
+    hash.update(chunk.subarray(0, n));
+  }
   fs.closeSync(fd);
+  return hash.digest("hex");
 }
 
-async function timed(label, body) {
-  const t = performance.now();
-  await body();
-  const s = (performance.now() - t) / 1000;
-  return { label, s, mbps: mb / s };
+function sha256(file) {
+  const hash = createHash("sha256");
+  const buf = Buffer.alloc(8 << 20);
+  const fd = fs.openSync(file, "r");
+  for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  fs.closeSync(fd);
+  return hash.digest("hex");
 }
 
-function native(args) {
-  return timed(`native ${args[0]}`, () => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "inherit"] }));
+function step(name) {
+  const r = spawnSync(process.execPath, [self, "--step", name, dir, engine], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop());
 }
 
 try {
-  pattern();
-  for (const name of ["cipher", "back"]) fs.writeFileSync(file(name), "", { mode: 0o600 });
-  const hexKey = Buffer.from(key).toString("hex");
-  const hexIv = Buffer.from(iv).toString("hex");
-  const rows = [
-    await timed("wasm enc", () => enc({ input: host("plain"), output: host("cipher"), key: { key, iv } })),
-    await native(["enc", "-aes-256-cbc", "-K", hexKey, "-iv", hexIv, "-in", file("plain"), "-out", file("native")]),
-    await timed("wasm enc -d", () => enc({ input: host("cipher"), output: host("back"), key: { key, iv }, decrypt: true })),
-    await native(["enc", "-d", "-aes-256-cbc", "-K", hexKey, "-iv", hexIv, "-in", file("native"), "-out", "/dev/null"]),
-    await timed("wasm hmac", () => hmac(key, host("cipher"))),
-    await native(["dgst", "-sha256", "-mac", "HMAC", "-macopt", `hexkey:${hexKey}`, file("cipher")]),
-  ];
-  const same = Buffer.compare(Buffer.from(await digest(host("plain"))), Buffer.from(await digest(host("back")))) === 0;
-  const nativeSame = Buffer.compare(Buffer.from(await digest(host("cipher"))), Buffer.from(await digest(host("native")))) === 0;
-  console.log(`file ${gib} GiB (${size} bytes) on ${os.cpus()[0]?.model ?? "?"}, node ${process.version}`);
-  for (const r of rows) console.log(`${r.label.padEnd(16)} ${r.s.toFixed(2).padStart(7)} s ${r.mbps.toFixed(0).padStart(6)} MB/s`);
-  console.log(`round trip identical: ${same}; ciphertext identical to native: ${nativeSame}`);
-  const ru = process.resourceUsage();
-  console.log(`peak RSS ${(ru.maxRSS / 1024).toFixed(0)} MiB, heap used now ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
-  if (!same || !nativeSame) process.exitCode = 1;
+  execFileSync("openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072", "-out", path.join(dir, "k.pem")], { stdio: "ignore" });
+  execFileSync("openssl", ["pkey", "-in", path.join(dir, "k.pem"), "-pubout", "-out", path.join(dir, "k.pub")]);
+  const expected = pattern(path.join(dir, "plain"));
+  const e = step("encrypt");
+  fs.rmSync(path.join(dir, "plain"));
+  const d = step("decrypt");
+  const same = sha256(path.join(dir, "back")) === expected;
+  const mb = size / 1e6;
+  const report = { bytes: size, engine, encrypt: { ...e, mbps: mb / e.seconds }, decrypt: { ...d, mbps: mb / d.seconds }, roundTrip: same };
+  console.log(JSON.stringify(report));
+  if (!same) process.exitCode = 1;
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, createHmac } from "node:c
 import type { Bulk } from "../bundle/bulk.js";
 import type { FileNode, FileStorage } from "../wasi/index.js";
 
-const CHUNK = 4 << 20;
+const CHUNK = 1 << 20;
 
 /** Streams `input` through `transform` chunk by chunk (synchronous I/O, bounded memory). */
 function pump(input: FileNode, transform: (chunk: Uint8Array) => Uint8Array | undefined, output?: FileNode): void {
