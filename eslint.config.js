@@ -14,7 +14,7 @@ export default tseslint.config(
   },
   {
     // The core runs unchanged on Node, Deno and browsers: only adapters in src/runtime and src/cli may use Node.
-    files: ["src/wasi/**", "src/openssl/**", "src/bundle/**", "src/api.ts"],
+    files: ["src/wasi/**", "src/openssl/**", "src/bundle/**", "src/api.ts", "src/selftest.ts", "src/browser.ts", "src/runtime/browser-*.ts", "web/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: ["node:*", "fs", "path", "os", "crypto"], message: "core code is runtime-neutral" }] }],
     },

@@ -7,6 +7,7 @@ import { selftest } from "../selftest.js";
 import { TOOL_VERSION } from "../version.js";
 import { UsageError } from "./args.js";
 import { help, say } from "./io.js";
+import { serveVerb } from "./serve.js";
 import { decryptVerb, encryptVerb, rotateVerb } from "./verbs-files.js";
 import { genkeysVerb, infoVerb, signVerb, verifyVerb } from "./verbs-keys.js";
 
@@ -25,6 +26,7 @@ commands:
   info       show a bundle's meta-data
   selftest   known-answer and round-trip checks on this machine
   openssl    run the bundled OpenSSL command line on this folder
+  serve      serve the browser page: encrypt, decrypt, info, sign, verify
 
 Run 'opensslwrap <command> --help' for a command's options.
 Exit codes: 0 success, 1 refused or failed, 2 usage error.`;
@@ -39,6 +41,7 @@ const VERBS: Record<string, (args: string[]) => Promise<number>> = {
   info: infoVerb,
   selftest: async (args) => (args.includes("--help") || args.includes("-h") ? help("usage: opensslwrap selftest\n\nRuns known-answer and round-trip checks; ends with 'test SUCCESS, reporting complete'.") : (await selftest(say)) ? 0 : 1),
   openssl: runHostOpenSSL,
+  serve: serveVerb,
 };
 
 async function main(argv: string[]): Promise<number> {
