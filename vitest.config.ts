@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // test/deno/ holds Deno.test suites, run by `npm run test:deno`.
+    exclude: [...configDefaults.exclude, "test/deno/**"],
     testTimeout: 60_000,
     // Each wasm command is CPU-bound and synchronous; two workers match the two-core machines.
     maxWorkers: 2,

@@ -76,31 +76,7 @@ export function configureEngine(o: BrowserEngineOptions = {}): void {
 
 configureEngine();
 
-export * from "./openssl/index.js";
-export * from "./bundle/errors.js";
-export {
-  encryptBytes,
-  decryptBytes,
-  rotateBytes,
-  generateKeyPair,
-  signFile,
-  verifyFile,
-  readMetaFrom,
-  encryptTo,
-  rotateTo,
-  unlock,
-  opensslVersion,
-  type EncryptOptions,
-  type DecryptOptions,
-  type KeyPair,
-  type BundleInfo,
-  type Meta,
-  type HistoryEntry,
-  type LegacyInfo,
-  type RsaPublicKey,
-} from "./api.js";
-export { selftest } from "./selftest.js";
-export { MemoryFile, type FileNode, type FileStorage } from "./wasi/index.js";
+export * from "./core.js";
 export {
   encryptBlob,
   decryptBlob,

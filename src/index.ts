@@ -11,26 +11,7 @@ setEngineLoader(loadNodeEngine);
 // AES-256-CTR and HMAC over the payload by Node's native crypto, unless `engine: "wasm"`.
 setAcceleratedBulk(nodeBulk);
 
-export * from "./openssl/index.js";
-export * from "./bundle/errors.js";
-export {
-  encryptBytes,
-  decryptBytes,
-  rotateBytes,
-  generateKeyPair,
-  signFile,
-  verifyFile,
-  opensslVersion,
-  type EncryptOptions,
-  type DecryptOptions,
-  type KeyPair,
-  type BundleInfo,
-  type Meta,
-  type HistoryEntry,
-  type LegacyInfo,
-  type RsaPublicKey,
-} from "./api.js";
-export type { Engine } from "./bundle/bulk.js";
+export * from "./core.js";
 export {
   encryptFile as encrypt,
   decryptFile as decrypt,
@@ -42,4 +23,3 @@ export {
   type EncryptFileOptions,
   type DecryptFileOptions,
 } from "./runtime/node-api.js";
-export { selftest } from "./selftest.js";

@@ -111,8 +111,12 @@ export class CompareSink extends VirtualFile {
     return this.written;
   }
 
+  /** Reused for every write: a fresh array per chunk would leave GBs for the collector. */
+  private expected = new Uint8Array(0);
+
   override write(src: Uint8Array, position: number): void {
-    const expected = new Uint8Array(src.length);
+    if (this.expected.length < src.length) this.expected = new Uint8Array(src.length);
+    const expected = this.expected.subarray(0, src.length);
     let done = 0;
     while (done < src.length) {
       const n = this.reference.read(expected.subarray(done), position + done);

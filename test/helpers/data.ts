@@ -1,17 +1,11 @@
+import { stream } from "../golden/vector.js";
+
 /** Deterministic test data, so that failures reproduce byte for byte. */
 
 /** `n` bytes of a fixed pseudo-random pattern (xorshift32 from `seed`): not compressible, not all one value. */
 export function pattern(n: number, seed = 0x9e3779b9): Uint8Array {
   const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
+  stream(seed)(out);
   return out;
 }
 
