@@ -67,7 +67,8 @@ Deno.test("a 1 GB file streams through encrypt and decrypt in bounded memory", a
       `${mb(SIZE)}: encrypt ${((t1 - t0) / 1000).toFixed(1)} s, decrypt ${((t2 - t1) / 1000).toFixed(1)} s; RSS before ${mb(before)}, ` +
         `sampled peak ${mb(sampled)} (${samples} samples), VmHWM ${hwm === undefined ? "n/a" : mb(hwm)}`,
     );
-    assert.ok(peak < SIZE / 2, `peak RSS ${mb(peak)} is not well below the file size ${mb(SIZE)}`);
+    // Growth over the process's own baseline (over 200 MB inside `deno test`), not the absolute peak.
+    assert.ok(peak - before < SIZE / 3, `RSS grew by ${mb(peak - before)}: not well below the file size ${mb(SIZE)}`);
   } finally {
     await removeDir(dir);
   }
