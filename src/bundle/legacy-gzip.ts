@@ -9,8 +9,13 @@ import type { ByteSource } from "./tar.js";
 
 /** Decompressed size never accepted, whatever the input. */
 export const MAX_DECOMPRESSED = 4 * 1024 ** 3;
-/** Refused beyond this expansion (deflate's own ceiling is about 1032x; real bundles are ~1.3x). */
-export const MAX_RATIO = 1000;
+/**
+ * Refused beyond this expansion. Real bundles inflate ~1.3x: their members are base64 of AES
+ * ciphertext, which gzip cannot shrink much (tiny bundles, whose tar padding dominates, are covered
+ * by MIN_LIMIT). The bound is also the memory a hostile file can make us allocate before it is
+ * refused: it was 1000x (deflate's ceiling is ~1032x), so a 4 MiB file took 4 GiB of memory.
+ */
+export const MAX_RATIO = 32;
 /** Tiny inputs may expand this far whatever the ratio (a tar's end-of-archive zero blocks). */
 const MIN_LIMIT = 64 * 1024;
 const SLICE = 64 * 1024;
@@ -69,7 +74,7 @@ export function hasGzipMagic(head: Uint8Array): boolean {
 }
 
 /**
- * Decompresses a gzip file, refusing more than min(4 GiB, 1000 x the input) of output.
+ * Decompresses a gzip file, refusing more than min(4 GiB, MAX_RATIO x the input) of output.
  * Any failure (not gzip, corrupted, truncated, too big) is a `FormatError`.
  */
 export async function gunzipBounded(gz: Uint8Array, maxOutput = MAX_DECOMPRESSED): Promise<ChunkSource> {

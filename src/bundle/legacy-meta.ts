@@ -1,3 +1,5 @@
+import { jsonTooDeep, MAX_META_DEPTH } from "./meta.js";
+
 /**
  * The meta-data members of legacy bundles: informational, never needed to decrypt, but they
  * record the SHA-256 of the data member and the OpenSSL version (hence the key-derivation digest).
@@ -75,6 +77,9 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  * Unparseable JSON gives empty facts: the meta-data are informational.
  */
 export function parsePyFileSecMeta(text: string): MetaFacts {
+  // Nesting deeper than any real meta-data is treated as unparseable: the parsed value is shown by
+  // `info --json`, and JSON.stringify of a value nested 100000 deep overflows the stack.
+  if (jsonTooDeep(text, MAX_META_DEPTH)) return { meta: {} };
   let parsed: unknown;
   try {
     parsed = text.trim() === "" ? {} : JSON.parse(text);

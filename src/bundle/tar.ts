@@ -98,7 +98,12 @@ function number(block: Uint8Array, at: number, len: number): number {
   return parseInt(s, 8);
 }
 
-function checksumOk(block: Uint8Array): boolean {
+function checksumOk(block: Uint8Array, strict: boolean): boolean {
+  // Strict (bundles of this format): the field must be written the way every common writer writes
+  // it (6 octal digits, NUL, space: GNU tar, bsdtar, Python, Go, opensslwrap; or 7 digits and NUL,
+  // or 6 digits, space, NUL). Otherwise the bytes after the NUL would be the only bytes of a
+  // bundle that no check covers: a bit flipped there went unnoticed.
+  if (strict && !/^(?:[0-7]{6}\0 |[0-7]{7}\0|[0-7]{6} \0)$/.test(new TextDecoder("latin1").decode(block.subarray(148, 156)))) return false;
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (block[i] ?? 0);
   return sum === number(block, 148, 8);
@@ -151,7 +156,7 @@ export function listTar(src: ByteSource, o: TarOptions): TarEntry[] {
     }
     const magic = text(block, 257, 6);
     if (magic !== "ustar" && magic !== "ustar ") throw new FormatError("not a tar archive");
-    if (!checksumOk(block)) throw new FormatError("corrupted tar header (checksum)");
+    if (!checksumOk(block, o.lenient !== true)) throw new FormatError("corrupted tar header (checksum)");
     const type = String.fromCharCode(block[156] ?? 0);
     const size = number(block, 124, 12);
     if (position + size > total) throw new FormatError("truncated archive (a member runs past the end)");
@@ -174,7 +179,12 @@ export function listTar(src: ByteSource, o: TarOptions): TarEntry[] {
       continue;
     }
     if (type !== "0" && type !== "\0") throw new FormatError(`tar member ${JSON.stringify(text(block, 0, 100, "utf-8"))} is not a regular file`);
-    const name = next.name ?? text(block, 0, 100, "utf-8");
+    // POSIX ustar (magic "ustar\0") keeps the first part of a long path in the prefix field: the
+    // member's name is PREFIX/NAME, as `tar` lists and extracts it. Ignoring the prefix would accept
+    // "anything/payload.bin" as "payload.bin". (Old GNU headers, magic "ustar ", use these bytes for
+    // other fields.)
+    const prefix = magic === "ustar" ? text(block, 345, 155, "utf-8") : "";
+    const name = next.name ?? (prefix === "" ? "" : `${prefix}/`) + text(block, 0, 100, "utf-8");
     const memberSize = next.size ?? size;
     next = {};
     if (position + memberSize > total) throw new FormatError(`truncated archive (member ${JSON.stringify(name)} runs past the end)`);

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { generateKeys, readMeta, signPath, verifyPath } from "../runtime/node-api.js";
 import { flag, need, parse, str, UsageError } from "./args.js";
-import { help, json, privateKey, readFile, say, wipeKey } from "./io.js";
+import { help, json, printable, privateKey, readFile, say, wipeKey } from "./io.js";
 import { passphrase } from "./passphrase.js";
 
 export const GENKEYS_HELP = `usage: opensslwrap genkeys --out-dir DIR [--name NAME] [--bits 4096] [--passphrase-file F | --no-passphrase]
@@ -91,15 +91,18 @@ export async function infoVerb(args: string[]): Promise<number> {
     json(info);
     return 0;
   }
+  // Meta-data come from whoever made the bundle: shown through printable(), never raw.
   if (info.format === "legacy") {
     say(`format: ${info.info.layout} (legacy, read-only)`);
-    if (info.info.originalName !== undefined) say(`original name: ${info.info.originalName}`);
-    say(info.info.metaText.trimEnd() || "(no meta-data)");
+    if (info.info.originalName !== undefined) say(printable(`original name: ${info.info.originalName}`));
+    say(printable(info.info.metaText.trimEnd()) || "(no meta-data)");
     return 0;
   }
   say(`format: opensslwrap bundle v2 (aes-256-ctr, hmac-sha256, rsa-oaep-sha256)`);
   for (const r of info.recipients) say(`recipient: ${r}`);
-  for (const s of info.signers) say(`signer: ${s}`);
-  say(JSON.stringify(info.meta, null, 2));
+  // Signatures are not covered by the tag and nothing here checks them: say so, so that a listed
+  // signer is not taken for a verified one (docs/FORMAT.md shows the check with openssl).
+  for (const s of info.signers) say(`signer: ${s} (signature not verified)`);
+  say(printable(JSON.stringify(info.meta, null, 2)));
   return 0;
 }

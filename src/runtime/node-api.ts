@@ -14,7 +14,9 @@ import { nodeHostFs, NodeFileStorage } from "./node-fs.js";
 
 /** The opensslwrap verbs on paths (Node, and Deno through its Node compatibility). */
 
-export const platform = (): string => `node ${process.version} ${process.platform} ${process.arch}`;
+const deno = (globalThis as { Deno?: { version?: { deno?: string } } }).Deno?.version?.deno;
+/** Runtime and OS for the meta-data; Deno's Node compatibility reports a Node version, so name Deno's own. */
+export const platform = (): string => `${deno === undefined ? `node ${process.version}` : `deno ${deno}`} ${process.platform} ${process.arch}`;
 
 function openRead(p: string): NodeFileStorage {
   return new NodeFileStorage(fs.openSync(p, "r"));
@@ -36,8 +38,22 @@ async function viaTemp<T>(finalPath: string, overwrite: boolean, body: (temp: Re
     } catch {
       // already closed
     }
+    const full = diskFull(temp.path);
     removeQuietly(temp.path);
+    // The wasm engine reports a full disk only as "error writing output file": say what it was.
+    const message = e instanceof Error ? e.message : String(e);
+    if (full && !/ENOSPC|no space/i.test(message)) throw new Error(`no space left on device: ${finalPath} not written (${message})`, { cause: e });
     throw e;
+  }
+}
+
+/** Whether the filesystem holding `p` has no space left (checked while the failed temp file still fills it). */
+function diskFull(p: string): boolean {
+  try {
+    const s = fs.statfsSync(path.dirname(p));
+    return s.bavail === 0 || s.bfree === 0;
+  } catch {
+    return false;
   }
 }
 
@@ -76,14 +92,38 @@ export async function encryptFile(file: string, o: EncryptFileOptions): Promise<
       });
       return r.meta;
     });
+  } catch (e) {
+    // A file that grows while it is read fails deep in the engine ("payload larger than declared"):
+    // name the cause.
+    if (changedSince(file, st)) throw new Error(`${file} changed while it was being encrypted: nothing written, ${file} kept`, { cause: e });
+    throw e;
   } finally {
     original.close();
   }
   if (o.keep !== true) {
-    const w = overwriteAndDelete(file);
+    // The read-back check compared the bundle with the file's first st.size bytes. A file that grew
+    // or changed meanwhile (the experiment still writing it) would lose what the bundle lacks.
+    if (changedSince(file, st)) throw new Error(`${file} changed while it was being encrypted: ${bundle} holds its earlier content; ${file} was kept`);
+    let w: string | undefined;
+    try {
+      w = overwriteAndDelete(file);
+    } catch (e) {
+      // e.g. EROFS, EACCES: without this the one line read like a failed encryption.
+      throw new Error(`${bundle} was written and verified, but ${file} could not be removed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
     if (w !== undefined) warnings.push(w);
   }
   return { bundle, meta, warnings };
+}
+
+/** Whether `file` is no longer what `st` described (another inode, size or modification time; gone is not "changed"). */
+function changedSince(file: string, st: fs.Stats): boolean {
+  try {
+    const now = fs.statSync(file);
+    return now.size !== st.size || now.mtimeMs !== st.mtimeMs || now.ino !== st.ino;
+  } catch {
+    return false;
+  }
 }
 
 export interface DecryptFileOptions {
@@ -104,6 +144,23 @@ function defaultOutput(bundle: string, recordedName: string | undefined): string
   return bundle.endsWith(".enc") ? bundle.slice(0, -4) : `${bundle}.decrypted`;
 }
 
+/**
+ * Refuses an output that is the bundle itself (by name, or the same file through another name):
+ * a recorded name equal to the bundle's (any sender chooses it), or `--out BUNDLE`, with --force
+ * would have replaced the encrypted copy with its plaintext.
+ */
+function refuseBundleItself(bundle: string, output: string): void {
+  let same = path.resolve(output) === path.resolve(bundle);
+  try {
+    const a = fs.statSync(bundle);
+    const b = fs.statSync(output);
+    same ||= a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    // no such output: not the bundle
+  }
+  if (same) throw new FileExistsError(`output ${output} is the bundle itself; not overwriting it`);
+}
+
 /** Decrypts a bundle (v2 or legacy). Plaintext goes to a temp name and is renamed only after the tag verified. */
 export async function decryptFile(bundle: string, o: DecryptFileOptions): Promise<{ output: string; meta: Meta | BundleInfo }> {
   const source = openRead(bundle);
@@ -113,6 +170,7 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
     if (isLegacyBundle(head)) {
       const { plaintext, info } = await decryptLegacy(fs.readFileSync(bundle), o.privateKey);
       const output = o.out ?? defaultOutput(bundle, info.originalName);
+      refuseBundleItself(bundle, output);
       try {
         await viaTemp(output, o.force === true, async (temp) => temp.storage.write(plaintext, 0));
       } finally {
@@ -123,6 +181,7 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
     const { bundle: b, secret, bulk } = await unlock(source, o.privateKey, o.engine);
     try {
       const output = o.out ?? defaultOutput(bundle, b.meta.file?.name);
+      refuseBundleItself(bundle, output);
       await viaTemp(output, o.force === true, async (temp) => {
         const out = new HostFile(nodeHostFs, temp.path);
         const total = b.header.payloadBytes;

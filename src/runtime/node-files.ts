@@ -72,10 +72,20 @@ export function commit(tempPath: string, finalPath: string, overwrite: boolean):
 
 /**
  * Overwrites a file once with zeros, fsyncs and unlinks it. A file with other hard links is only
- * unlinked (overwriting would destroy it under its other names too), with a warning. What this
- * cannot reach: SSD wear levelling, journaling and copy-on-write filesystems, snapshots, backups.
+ * unlinked (overwriting would destroy it under its other names too), with a warning; so is a
+ * symbolic link (the file it points to is kept, with a warning). What this cannot reach: SSD wear
+ * levelling, journaling and copy-on-write filesystems, snapshots, backups.
  */
 export function overwriteAndDelete(p: string): string | undefined {
+  const link = fs.lstatSync(p);
+  if (link.isSymbolicLink()) {
+    // Overwriting through the link used to zero the target and leave it, full of zeros, under its
+    // own name. The link is what was named: remove it, keep (and report) the target.
+    const target = fs.readlinkSync(p);
+    fs.unlinkSync(p);
+    syncDir(path.dirname(p));
+    return `${p} is a symbolic link: the link was removed; the file it points to (${target}) was kept, not overwritten`;
+  }
   const st = fs.statSync(p);
   if (st.nlink > 1) {
     fs.unlinkSync(p);
@@ -83,13 +93,17 @@ export function overwriteAndDelete(p: string): string | undefined {
   }
   const fd = fs.openSync(p, "r+");
   try {
+    // Unlink first, then overwrite through the open descriptor (same blocks). Overwriting first left
+    // a crash (kill, power cut) during the overwrite with a half-zeroed file under the original's
+    // name, next to its bundle: it looks like the original, and encrypting it again after removing
+    // the "failed" bundle would lose the data. Now the name is gone before any byte is changed.
+    fs.unlinkSync(p);
+    syncDir(path.dirname(p));
     const zeros = Buffer.alloc(Math.min(st.size, 1 << 20));
     for (let at = 0; at < st.size; at += zeros.length) fs.writeSync(fd, zeros, 0, Math.min(zeros.length, st.size - at), at);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
-  fs.unlinkSync(p);
-  syncDir(path.dirname(p));
   return undefined;
 }
