@@ -219,3 +219,13 @@ describe("rotation", () => {
     expect(fs.readFileSync(file, "utf8")).toBe("rotate me");
   });
 });
+
+describe("key algorithms", () => {
+  it("refuses an RSA-PSS-only key (it cannot do OAEP) with a clear error", async () => {
+    const priv = path.join(tmp, "pss.pem");
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("openssl", ["genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048", "-out", priv], { stdio: "ignore" });
+    const pub = execFileSync("openssl", ["pkey", "-in", priv, "-pubout"]);
+    await expect(encryptBytes(utf8("x"), { publicKeys: [pub] })).rejects.toThrow(/RSA-PSS-only key/);
+  });
+});

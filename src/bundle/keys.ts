@@ -20,6 +20,15 @@ function isEncryptedPem(text: string): boolean {
   return text.includes("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.includes("Proc-Type: 4,ENCRYPTED");
 }
 
+/** 1.2.840.113549.1.1.1 (rsaEncryption), as DER: the algorithm of an ordinary RSA key. */
+const RSA_ENCRYPTION_OID = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+
+/** Whether a SubjectPublicKeyInfo's algorithm identifier (in its first bytes) is rsaEncryption. */
+function hasRsaEncryptionOid(der: Uint8Array): boolean {
+  const head = der.subarray(0, 32);
+  return head.some((_, i) => RSA_ENCRYPTION_OID.every((b, j) => head[i + j] === b));
+}
+
 /** DER public key → PEM, fingerprint and size; refuses non-RSA and short keys. */
 async function describe(der: Uint8Array, fail: (msg: string) => Error): Promise<RsaPublicKey> {
   const files = { "/k.der": der };
@@ -29,6 +38,8 @@ async function describe(der: Uint8Array, fail: (msg: string) => Error): Promise<
     const kind = /^(\S+) Public-Key/m.exec(text)?.[1] ?? (text.includes("ASN1 OID") ? "EC" : "non-RSA");
     throw fail(`${kind} key given: opensslwrap needs an RSA key`);
   }
+  // RSA-PSS-only keys print the same text but cannot do OAEP: require the rsaEncryption OID.
+  if (!hasRsaEncryptionOid(der)) throw fail("RSA-PSS-only key given: opensslwrap needs a plain RSA (rsaEncryption) key");
   const size = Number(bits[1]);
   if (size < MIN_RSA_BITS) throw new KeyTooShortError(size);
   const pem = (await runOpenSSL(["pkey", "-pubin", "-inform", "DER", "-in", "/k.der", "-out", "/k.pem"], { files })).files.get("/k.pem");
