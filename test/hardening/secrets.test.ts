@@ -17,11 +17,11 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decryptBytes, encryptBytes, OpensslwrapError } from "../../src/index.js";
 import { setTestSource } from "../../src/openssl/test-seam.js";
-import type { RandomSource } from "../../src/wasi/index.js";
 import { CLI, type CliResult } from "../helpers/cli.js";
 import { hostKey, type TestKey } from "../helpers/keys.js";
 import { make2012Bundle, hostKeyPair } from "../helpers/legacy-fixtures.js";
 import { FULL, members, rebuild, scratch, tree } from "./util.js";
+import { stream } from "../golden/vector.js";
 
 const root = scratch("secrets");
 const PASS = "PASS-Zq8x-never-printed";
@@ -34,21 +34,6 @@ const tmp = path.join(root.dir, "child-tmp");
 const home = path.join(root.dir, "child-home");
 const passFile = path.join(keys, "pass.txt");
 const hasStrace = spawnSync("strace", ["-V"]).status === 0;
-
-/** A reproducible byte stream (xorshift32), for the test seam only. */
-function xorshift(seed: number): RandomSource {
-  let x = seed >>> 0 || 1;
-  return (dst) => {
-    for (let i = 0; i < dst.length; i++) {
-      x ^= x << 13;
-      x >>>= 0;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
-      dst[i] = x & 0xff;
-    }
-  };
-}
 
 beforeAll(async () => {
   for (const d of [keys, tmp, home]) fs.mkdirSync(d);
@@ -249,11 +234,11 @@ describe("(d) no secret in any message or --json output", () => {
   }, 120_000);
 
   it("with a known one-time secret (test seam): no error message or stack contains its hex", async () => {
-    setTestSource({ random: xorshift(0x5eed), engineRandom: () => xorshift(0xe9e), clock: { realtimeNs: () => 1_780_963_200_000_000_000n, monotonicNs: () => 1_000_000n }, now: () => new Date(Date.UTC(2026, 5, 9)) });
+    setTestSource({ random: stream(0x5eed), engineRandom: () => stream(0xe9e), clock: { realtimeNs: () => 1_780_963_200_000_000_000n, monotonicNs: () => 1_000_000n }, now: () => new Date(Date.UTC(2026, 5, 9)) });
     try {
       // seal() draws the 64-byte secret first: with the test seam it is the stream's first 64 bytes.
       const secret = new Uint8Array(64);
-      xorshift(0x5eed)(secret);
+      stream(0x5eed)(secret);
       const hex = Buffer.from(secret).toString("hex");
       const sealed = await encryptBytes(new TextEncoder().encode(plaintext), { publicKeys: [lab.pubPem], name: "d.csv" });
       // The secret really is that one: the bundle's tag checks with its HMAC half.
