@@ -4,6 +4,7 @@ import { EngineIntegrityError, engineModule, rand, runOpenSSL, sha256Hex, versio
 import { compileEngine } from "../src/openssl/engine.js";
 import { providedImports } from "../src/wasi/index.js";
 import { flipped, text } from "./helpers/data.js";
+import { setTestSource } from "../src/openssl/test-seam.js";
 
 interface Manifest {
   openssl: { version: string };
@@ -20,9 +21,15 @@ const fixedRandom = (byte: number) => (dst: Uint8Array) => {
   dst.fill(byte);
 };
 
-async function randHex(options: Parameters<typeof runOpenSSL>[1] = {}): Promise<string> {
-  const r = await runOpenSSL(["rand", "-hex", "32"], options);
-  return text(r.stdout).trim();
+/** `openssl rand -hex 32`, with the engine's random source and clock replaced through the test seam. */
+async function randHex(seam?: { random: (dst: Uint8Array) => void; clock: typeof frozenClock }): Promise<string> {
+  if (seam !== undefined) setTestSource({ random: seam.random, engineRandom: () => seam.random, clock: seam.clock, now: () => new Date(0) });
+  try {
+    const r = await runOpenSSL(["rand", "-hex", "32"]);
+    return text(r.stdout).trim();
+  } finally {
+    setTestSource(undefined);
+  }
 }
 
 describe("engine identity", () => {

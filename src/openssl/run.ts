@@ -1,4 +1,4 @@
-import { MemoryDirectory, MemoryFile, runWasi, type Clock, type DirNode, type FileNode, type InputStream, type RandomSource } from "../wasi/index.js";
+import { MemoryDirectory, MemoryFile, runWasi, type DirNode, type FileNode, type InputStream } from "../wasi/index.js";
 import { configDirectory, OPENSSLDIR } from "./config.js";
 import { engineModule } from "./engine.js";
 import { OpenSSLError } from "./errors.js";
@@ -15,9 +15,6 @@ export interface RunOptions {
   stdin?: Uint8Array | InputStream;
   /** Environment, as KEY=VALUE strings. */
   env?: readonly string[];
-  /** Inject randomness or a clock (tests); default: the host's, or the test seam's. */
-  random?: RandomSource;
-  clock?: Clock;
 }
 
 export interface RunResult {
@@ -95,8 +92,9 @@ export function runOpenSSLSync(module: WebAssembly.Module, argv: readonly string
     stdin: inputStream(options.stdin),
     stdout: { write: (chunk) => stdout.write(chunk, stdout.size()) },
     stderr: { write: (chunk) => stderr.write(chunk, stderr.size()) },
-    random: options.random ?? testSource()?.engineRandom(),
-    clock: options.clock ?? testSource()?.clock,
+    // The host's randomness and clock; only the test-only seam replaces them.
+    random: testSource()?.engineRandom(),
+    clock: testSource()?.clock,
   });
   const stderrText = new TextDecoder().decode(stderr.bytes());
   if (exitCode !== 0) throw new OpenSSLError(argv[0] ?? "", exitCode, stderrText, new TextDecoder().decode(stdout.bytes()));
