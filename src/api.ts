@@ -2,7 +2,7 @@ import { dgstSign, dgstVerify, genpkeyRsa, publicKeyOf, version, type KeyInput }
 import { MemoryFile, type FileNode, type FileStorage } from "./wasi/index.js";
 import { testSource } from "./openssl/test-seam.js";
 import { FormatError, PublicKeyError } from "./bundle/errors.js";
-import { decryptLegacy, isLegacyBundle, readLegacy, type LegacyInfo } from "./bundle/legacy.js";
+import { decryptLegacy, isLegacyBundle, isLegacySource, readLegacy, type LegacyInfo } from "./bundle/legacy.js";
 import { readPrivateKey, readPublicKey, RECOMMENDED_RSA_BITS, MIN_RSA_BITS, type RsaPublicKey } from "./bundle/keys.js";
 import { checkNote, safeBaseName, type HistoryEntry, type Meta } from "./bundle/meta.js";
 import { authenticate, decryptPayload, openBundle, plaintextView, seal, unwrap, type OpenedBundle, type Sealed, type Signer } from "./bundle/v2.js";
@@ -86,7 +86,7 @@ async function resolveSigners(signWith: KeyInput | undefined): Promise<Signer[]>
 }
 
 /** Everything `seal` needs from the user's options. */
-export async function sealOptions(o: EncryptOptions, history?: HistoryEntry[]) {
+async function sealOptions(o: EncryptOptions, history?: HistoryEntry[]) {
   if (o.note !== undefined) checkNote(o.note);
   const name = o.noName === true || o.name === undefined ? undefined : safeBaseName(o.name);
   return {
@@ -114,7 +114,7 @@ export async function encryptTo(input: FileNode, original: Pick<FileStorage, "re
   }
 }
 
-export async function readBack(sealed: Sealed, bundle: ByteSource, original: Pick<FileStorage, "read">): Promise<void> {
+async function readBack(sealed: Sealed, bundle: ByteSource, original: Pick<FileStorage, "read">): Promise<void> {
   if (!(await sealed.verify(bundle, original))) throw new FormatError("read-back check failed: the bundle written does not decrypt to the original; original kept");
 }
 
@@ -158,7 +158,7 @@ export async function decryptBytes(bundle: Uint8Array, o: DecryptOptions): Promi
 }
 
 /** The earlier meta-data as a history entry. */
-export function historyOf(meta: Meta, rotated: string | undefined): HistoryEntry[] {
+function historyOf(meta: Meta, rotated: string | undefined): HistoryEntry[] {
   const { history, ...rest } = meta;
   return [...(history ?? []), { ...rest, ...(rotated !== undefined ? { rotated } : {}) }];
 }
@@ -198,9 +198,7 @@ export type BundleInfo = { format: 2; meta: Meta; recipients: string[]; signers:
 
 /** The meta-data of a bundle, no key needed. `whole` loads a legacy (gzip) bundle into memory. */
 export async function readMetaFrom(source: ByteSource, whole: () => Promise<Uint8Array>): Promise<BundleInfo> {
-  const head = new Uint8Array(2);
-  source.read(head, 0);
-  if (isLegacyBundle(head)) return { format: "legacy", info: await readLegacy(await whole()) };
+  if (isLegacySource(source)) return { format: "legacy", info: await readLegacy(await whole()) };
   const b = await openBundle(source);
   return { format: 2, meta: b.meta, recipients: b.header.recipients, signers: b.header.signers };
 }

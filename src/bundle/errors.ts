@@ -54,8 +54,3 @@ export class KeyTooShortError extends OpensslwrapError {
 export class FileExistsError extends OpensslwrapError {
   override name = "FileExistsError";
 }
-
-/** A signature does not verify. */
-export class SignatureError extends OpensslwrapError {
-  override name = "SignatureError";
-}

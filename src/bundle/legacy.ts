@@ -50,6 +50,12 @@ export function isLegacyBundle(head: Uint8Array): boolean {
   return hasGzipMagic(head);
 }
 
+/** Whether an archive (read at random) starts like a legacy bundle: one look at its first bytes. */
+export function isLegacySource(source: { read(dst: Uint8Array, position: number): number }): boolean {
+  const head = new Uint8Array(2);
+  return source.read(head, 0) === head.length && isLegacyBundle(head);
+}
+
 interface Parsed {
   info: LegacyInfo;
   src: ByteSource;

@@ -1,6 +1,6 @@
 import { decryptBytes, encryptTo, readMetaFrom, signFile, unlock, verifyFile, type BundleInfo, type EncryptOptions } from "../api.js";
 import { FormatError } from "../bundle/errors.js";
-import { isLegacyBundle, type LegacyInfo } from "../bundle/legacy.js";
+import { isLegacySource, type LegacyInfo } from "../bundle/legacy.js";
 import { safeBaseName, type Meta } from "../bundle/meta.js";
 import type { ByteSource } from "../bundle/tar.js";
 import { decryptPayload } from "../bundle/v2.js";
@@ -158,9 +158,7 @@ function outputName(bundleName: string, recorded: string | undefined): string {
 export async function decryptBlob(bundle: File, key: KeyInput, o: { onProgress?: Progress } = {}): Promise<{ output: BrowserOutput; meta: Meta | LegacyInfo }> {
   const source = new BlobFile(bundle);
   try {
-    const head = new Uint8Array(2);
-    source.read(head, 0);
-    if (isLegacyBundle(head)) {
+    if (isLegacySource(source)) {
       const { plaintext, meta } = await decryptBytes(source.bytes(), { privateKey: key });
       const name = outputName(bundle.name, (meta as LegacyInfo).originalName);
       const file = new File([plaintext.slice()], name, { type: "application/octet-stream" });

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { encryptTo, generateKeyPair, readMetaFrom, rotateTo, signFile, unlock, verifyFile, type BundleInfo, type EncryptOptions, type KeyPair } from "../api.js";
 import { FileExistsError, FormatError } from "../bundle/errors.js";
-import { decryptLegacy, isLegacyBundle } from "../bundle/legacy.js";
+import { decryptLegacy, isLegacySource } from "../bundle/legacy.js";
 import { safeBaseName, type Meta } from "../bundle/meta.js";
 import type { Engine } from "../bundle/bulk.js";
 import { decryptPayload } from "../bundle/v2.js";
@@ -165,9 +165,7 @@ function refuseBundleItself(bundle: string, output: string): void {
 export async function decryptFile(bundle: string, o: DecryptFileOptions): Promise<{ output: string; meta: Meta | BundleInfo }> {
   const source = openRead(bundle);
   try {
-    const head = new Uint8Array(2);
-    source.read(head, 0);
-    if (isLegacyBundle(head)) {
+    if (isLegacySource(source)) {
       const { plaintext, info } = await decryptLegacy(fs.readFileSync(bundle), o.privateKey);
       const output = o.out ?? defaultOutput(bundle, info.originalName);
       refuseBundleItself(bundle, output);
@@ -201,9 +199,7 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
 export async function rotateFile(bundle: string, privateKey: KeyInput, o: Omit<EncryptOptions, "platform">): Promise<{ bundle: string; meta: Meta }> {
   const source = openRead(bundle);
   try {
-    const head = new Uint8Array(2);
-    source.read(head, 0);
-    if (isLegacyBundle(head)) throw new FormatError("legacy bundles cannot be rotated in place: decrypt it, then encrypt the file again");
+    if (isLegacySource(source)) throw new FormatError("legacy bundles cannot be rotated in place: decrypt it, then encrypt the file again");
     const meta = await viaTemp(bundle, true, async (temp) => (await rotateTo(source, temp.storage, privateKey, { ...o, platform: platform() })).meta);
     return { bundle, meta };
   } finally {
