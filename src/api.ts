@@ -103,8 +103,11 @@ async function sealOptions(o: EncryptOptions, history?: HistoryEntry[]) {
   };
 }
 
+/** Where a bundle is written; `flush` (if any) makes it durable and runs while the read-back check reads it. */
+export type BundleOutput = Pick<FileStorage, "read" | "write"> & ByteSource & { flush?(): Promise<void> };
+
 /** Encrypts `input` into `out` and checks the result by reading it back; returns the bundle's size and meta-data. */
-export async function encryptTo(input: FileNode, original: Pick<FileStorage, "read">, out: Pick<FileStorage, "read" | "write"> & ByteSource, o: EncryptOptions): Promise<{ size: number; meta: Meta }> {
+export async function encryptTo(input: FileNode, original: Pick<FileStorage, "read">, out: BundleOutput, o: EncryptOptions): Promise<{ size: number; meta: Meta }> {
   const sealed = await seal(input, out, await sealOptions(o));
   try {
     await readBack(sealed, out, original);
@@ -114,8 +117,10 @@ export async function encryptTo(input: FileNode, original: Pick<FileStorage, "re
   }
 }
 
-async function readBack(sealed: Sealed, bundle: ByteSource, original: Pick<FileStorage, "read">): Promise<void> {
-  if (!(await sealed.verify(bundle, original))) throw new FormatError("read-back check failed: the bundle written does not decrypt to the original; original kept");
+/** The read-back check, while the bundle is flushed to disk (the check reads it from the page cache anyway). */
+async function readBack(sealed: Sealed, bundle: BundleOutput, original: Pick<FileStorage, "read">): Promise<void> {
+  const [, ok] = await Promise.all([bundle.flush?.(), sealed.verify(bundle, original)]);
+  if (!ok) throw new FormatError("read-back check failed: the bundle written does not decrypt to the original; original kept");
 }
 
 /** Encrypts bytes into a bundle (in memory). */
@@ -167,7 +172,7 @@ function historyOf(meta: Meta, rotated: string | undefined): HistoryEntry[] {
  * Re-encrypts an opened bundle for new recipients with a fresh secret. The plaintext is decrypted
  * on demand in memory, never written.
  */
-export async function rotateTo(source: ByteSource, out: Pick<FileStorage, "read" | "write"> & ByteSource, privateKey: KeyInput, o: EncryptOptions): Promise<{ size: number; meta: Meta }> {
+export async function rotateTo(source: ByteSource, out: BundleOutput, privateKey: KeyInput, o: EncryptOptions): Promise<{ size: number; meta: Meta }> {
   const { bundle, secret, bulk } = await unlock(source, privateKey, o.engine);
   try {
     const view = plaintextView(bundle, secret, bulk);

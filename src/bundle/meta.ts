@@ -11,7 +11,6 @@ export interface Meta {
   recipients?: { fingerprint: string; bits: number }[];
   signers?: { fingerprint: string; padding: "pss" }[];
   file?: { name?: string; size: number };
-  ciphertext?: { size: number; sha256: string };
   created?: string;
   tool?: string;
   openssl?: string;
@@ -85,8 +84,6 @@ function checkFields(value: Record<string, unknown>): void {
   }
   const file = value["file"];
   if (has(value, "file") && !(isObject(file) && (!has(file, "name") || typeof file["name"] === "string") && (!has(file, "size") || typeof file["size"] === "number"))) throw wrong("file");
-  const ct = value["ciphertext"];
-  if (has(value, "ciphertext") && !(isObject(ct) && (!has(ct, "size") || typeof ct["size"] === "number") && (!has(ct, "sha256") || typeof ct["sha256"] === "string"))) throw wrong("ciphertext");
   for (const key of ["recipients", "signers"]) {
     const list = value[key];
     if (has(value, key) && !(Array.isArray(list) && list.every((r) => isObject(r) && typeof r["fingerprint"] === "string" && (!has(r, "bits") || typeof r["bits"] === "number")))) throw wrong(key);

@@ -67,7 +67,8 @@ export class WindowFile extends VirtualFile {
   }
 }
 
-export type Part = Uint8Array | WindowFile;
+/** A readable byte range: bytes in memory, or a file such as a `WindowFile`. */
+export type Part = Uint8Array | Pick<FileStorage, "size" | "read">;
 
 /** Several byte ranges read as one file. */
 export class ConcatFile extends VirtualFile {
@@ -123,9 +124,18 @@ export class CompareSink extends VirtualFile {
       if (n === 0) break;
       done += n;
     }
-    // One pass, no early exit, no property access in the loop: V8 compiles it to a tight loop.
     let diff = done === src.length ? 0 : 1;
-    for (let i = 0; i < done; i++) diff |= (src[i] as number) ^ (expected[i] as number);
+    // One pass, no early exit, no property access in the loop: V8 compiles it to a tight loop.
+    // Word by word when both views are 4-byte aligned (they normally are); the last 0-3 bytes one by one.
+    let i = 0;
+    if (src.byteOffset % 4 === 0 && expected.byteOffset % 4 === 0) {
+      const words = done >>> 2;
+      const a = new Int32Array(src.buffer, src.byteOffset, words);
+      const b = new Int32Array(expected.buffer, expected.byteOffset, words);
+      for (let w = 0; w < words; w++) diff |= (a[w] as number) ^ (b[w] as number);
+      i = words << 2;
+    }
+    for (; i < done; i++) diff |= (src[i] as number) ^ (expected[i] as number);
     if (diff !== 0) this.same = false;
     expected.fill(0);
     this.written = Math.max(this.written, position + src.length);

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
 import type { Bulk } from "../bundle/bulk.js";
 import type { FileNode, FileStorage } from "../wasi/index.js";
 
@@ -30,25 +30,26 @@ function pump(input: FileNode, transform: (chunk: Uint8Array) => Uint8Array | un
 }
 
 /**
- * AES-256-CTR, HMAC-SHA256 and SHA-256 by Node's native crypto (AES-NI, SHA extensions). Same
+ * AES-256-CTR and HMAC-SHA256 by Node's native crypto (AES-NI, SHA extensions). Same
  * bytes as the wasm engine: tests compare whole bundles made both ways.
  */
 export const nodeBulk: Bulk = {
   name: "node",
-  async encrypt(input, output, key, iv) {
+  async encrypt(input, output, key, iv, macKey, macPrefix) {
+    // One pass: each chunk is encrypted, MACed and written (encrypt-then-MAC over exactly the bytes written).
     const cipher = createCipheriv("aes-256-ctr", key, iv);
-    const hash = createHash("sha256");
+    const mac = createHmac("sha256", macKey).update(macPrefix);
     pump(
       input,
       (chunk) => {
         const ct = cipher.update(chunk);
-        hash.update(ct);
+        mac.update(ct);
         return ct;
       },
       output,
     );
-    hash.update(cipher.final());
-    return hash.digest("hex");
+    mac.update(cipher.final());
+    return new Uint8Array(mac.digest());
   },
   async decrypt(input, output, key, iv) {
     const decipher = createDecipheriv("aes-256-ctr", key, iv);

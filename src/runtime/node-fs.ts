@@ -61,6 +61,11 @@ export class NodeFileStorage implements FileStorage {
     host(() => fs.fsyncSync(this.fd));
   }
 
+  /** fsync on libuv's thread pool: the caller goes on working (the read-back check) meanwhile. */
+  flush(): Promise<void> {
+    return new Promise((resolve, reject) => fs.fsync(this.fd, (e) => (e === null ? resolve() : reject(toFsError(e)))));
+  }
+
   close(): void {
     host(() => fs.closeSync(this.fd));
   }
