@@ -1,8 +1,9 @@
 /**
  * The published package, as a user gets it: `npm pack` (scripts ignored: no rebuild), the
- * tarball's file list, then an offline install into an empty folder with a PATH that has only
- * `node`, `npm`, `npx` and `sh` (no compiler, no wasm toolchain, no host openssl), and the CLI
- * run from there. Also checks that Deno resolves the installed package through its exports.
+ * tarball's file list, then an offline install (dependencies from the npm cache) into an empty
+ * folder with a PATH that has only `node`, `npm`, `npx` and `sh` (no compiler, no wasm toolchain,
+ * no host openssl), and the CLI run from there. Also checks that Deno resolves the installed
+ * package through its exports.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
@@ -31,6 +32,42 @@ function npmCli(): { npm: string; npx: string } {
   const which = spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" });
   const npm = fs.realpathSync(which.stdout.trim());
   return { npm, npx: path.join(path.dirname(npm), "npx-cli.js") };
+}
+
+/** The runtime dependencies' folder names under node_modules, from package-lock.json (dev-only ones left out). */
+function runtimeDependencies(): string[] {
+  const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
+  return Object.entries(lock.packages)
+    .filter(([at, p]) => at.startsWith("node_modules/") && p.dev !== true && p.devOptional !== true)
+    .map(([at]) => at.slice("node_modules/".length).split("/")[0] ?? at);
+}
+
+/**
+ * Fills the private cache with the developer's (or CI's) npm cache, where `npm ci` left the
+ * dependencies' metadata and tarballs, so they install offline as from the registry. The index is
+ * copied and the content, which cacache never rewrites, hard-linked: nothing this test installs
+ * lands in the developer's cache.
+ */
+function seedCache(): void {
+  const outer = spawnSync(process.execPath, [cli.npm, "config", "get", "cache"], { encoding: "utf8" }).stdout.trim();
+  const from = path.join(outer, "_cacache");
+  const to = path.join(cache, "_cacache");
+  fs.cpSync(path.join(from, "index-v5"), path.join(to, "index-v5"), { recursive: true });
+  const link = (dir: string) => {
+    fs.mkdirSync(path.join(to, dir), { recursive: true });
+    for (const e of fs.readdirSync(path.join(from, dir), { withFileTypes: true })) {
+      const name = path.join(dir, e.name);
+      if (e.isDirectory()) link(name);
+      else {
+        try {
+          fs.linkSync(path.join(from, name), path.join(to, name));
+        } catch {
+          fs.copyFileSync(path.join(from, name), path.join(to, name)); // another filesystem
+        }
+      }
+    }
+  };
+  link("content-v2");
 }
 
 /** A clean environment: no npm_* variables of the outer `npm test`, a private cache, the bare PATH. */
@@ -111,7 +148,7 @@ describe("npm pack", () => {
 
 describe("installed from the tarball, offline, with no toolchain and no host openssl", () => {
   beforeAll(() => {
-    expect(pkg.dependencies ?? {}).toEqual({});
+    seedCache();
     const r = run("npm", ["install", "--offline", "--no-audit", "--no-fund", tarball], app);
     expect(r.status, show(r)).toBe(0);
   }, 60_000);
@@ -120,8 +157,8 @@ describe("installed from the tarball, offline, with no toolchain and no host ope
     for (const tool of ["openssl", "clang", "clang-16", "wasm-ld", "tsc", "deno"]) {
       expect(run("sh", ["-c", `command -v ${tool} || echo none`], app).stdout.trim(), tool).toBe("none");
     }
-    // Nothing but the package itself was installed (it has no dependencies).
-    expect(fs.readdirSync(path.join(app, "node_modules")).filter((n) => !n.startsWith("."))).toEqual([pkg.name]);
+    // Nothing but the package and its runtime dependencies (no dev ones) was installed.
+    expect(fs.readdirSync(path.join(app, "node_modules")).filter((n) => !n.startsWith(".")).sort()).toEqual([pkg.name, ...runtimeDependencies()].sort());
     const installed = path.join(app, "node_modules", pkg.name);
     expect(fs.existsSync(path.join(installed, "wasm", "openssl.wasm"))).toBe(true);
     expect(fs.existsSync(path.join(installed, "src"))).toBe(false);
