@@ -2,20 +2,36 @@ import { parentPort, workerData } from "node:worker_threads";
 import "../index.js";
 import { setEngineLoader } from "../openssl/engine.js";
 import { encryptFile } from "../runtime/node-api.js";
-import type { BatchOptions, FileResult } from "./batch.js";
+import type { WorkerData, WorkerMessage } from "./batch.js";
 
 /** A worker thread of `encryptAll`: encrypts the files it is handed, one at a time. */
-const { module, options } = workerData as { module: WebAssembly.Module; options: BatchOptions };
+const { module, options } = workerData as WorkerData;
 // The main thread checked the wasm against the manifest and compiled it once.
 setEngineLoader(async () => module);
+
+/**
+ * Progress is posted at the first read (a bar's rate counts from there), at the last, and between
+ * them at most this often: enough for a bar, and one or two messages for a small file.
+ */
+const PROGRESS_MS = 100;
+
+const post = (m: WorkerMessage) => parentPort?.postMessage(m);
 
 parentPort?.on("message", (msg: { i: number; file: string } | null) => {
   if (msg === null) {
     parentPort?.close();
     return;
   }
-  encryptFile(msg.file, options).then(
-    (r) => parentPort?.postMessage({ i: msg.i, result: { file: msg.file, bundle: r.bundle, warnings: r.warnings } satisfies FileResult }),
-    (e: unknown) => parentPort?.postMessage({ i: msg.i, result: { file: msg.file, warnings: [], error: e instanceof Error ? e.message.split("\n")[0] : String(e) } satisfies FileResult }),
+  const { i, file } = msg;
+  let last = -Infinity;
+  const onProgress = (done: number, total: number) => {
+    const now = performance.now();
+    if (now - last < PROGRESS_MS && done < total) return;
+    last = now;
+    post({ i, done, total });
+  };
+  encryptFile(file, { ...options, onProgress }).then(
+    (r) => post({ i, result: { file, bundle: r.bundle, warnings: r.warnings } }),
+    (e: unknown) => post({ i, result: { file, warnings: [], error: e instanceof Error ? e.message.split("\n")[0] : String(e) } }),
   );
 });

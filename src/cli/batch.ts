@@ -14,6 +14,25 @@ export interface FileResult {
 /** Options that cross to worker threads (structured-cloneable: no callbacks). */
 export type BatchOptions = Omit<EncryptFileOptions, "onWarning" | "onProgress">;
 
+/** What `encryptAll` tells as it goes. */
+export interface BatchEvents {
+  /** Each file's result, in input order. */
+  onResult(r: FileResult): void;
+  /** Bytes of `files[i]` read so far, and its size (from worker threads, a few times a second). */
+  onProgress?(i: number, done: number, total: number): void;
+  /** `files[i]` is finished; unlike `onResult`, without waiting for the files before it. */
+  onFinished?(i: number): void;
+}
+
+/** What a worker thread starts with: the compiled engine and the options. */
+export interface WorkerData {
+  module: WebAssembly.Module;
+  options: BatchOptions;
+}
+
+/** What a worker thread posts: progress on a file, or its result. */
+export type WorkerMessage = { i: number; done: number; total: number } | { i: number; result: FileResult };
+
 /** Below this many files, workers cost more (start-up) than they save. */
 const MIN_FILES_FOR_WORKERS = 16;
 
@@ -29,12 +48,16 @@ async function one(file: string, o: EncryptFileOptions): Promise<FileResult> {
 /**
  * Encrypts many files, on worker threads across the cores when there are enough of them. Each
  * worker gets the compiled engine (no second compile) and takes the next file when it is done;
- * `onResult` sees results in input order.
+ * `on.onResult` sees results in input order.
  */
-export async function encryptAll(files: readonly string[], o: BatchOptions, onResult: (r: FileResult) => void, single?: Partial<EncryptFileOptions>): Promise<void> {
+export async function encryptAll(files: readonly string[], o: BatchOptions, on: BatchEvents): Promise<void> {
   const workers = Math.min(availableParallelism(), Math.floor(files.length / (MIN_FILES_FOR_WORKERS / 2)));
   if (files.length < MIN_FILES_FOR_WORKERS || workers < 2) {
-    for (const file of files) onResult(await one(file, { ...o, ...single }));
+    for (const [i, file] of files.entries()) {
+      const r = await one(file, { ...o, onProgress: (done, total) => on.onProgress?.(i, done, total) });
+      on.onFinished?.(i);
+      on.onResult(r);
+    }
     return;
   }
   const module = await engineModule();
@@ -45,12 +68,12 @@ export async function encryptAll(files: readonly string[], o: BatchOptions, onRe
     done.set(i, r);
     for (let r2 = done.get(printed); r2 !== undefined; r2 = done.get(printed)) {
       done.delete(printed++);
-      onResult(r2);
+      on.onResult(r2);
     }
   };
   await Promise.all(
     Array.from({ length: workers }, () => {
-      const w = new Worker(new URL("./batch-worker.js", import.meta.url), { workerData: { module, options: o } });
+      const w = new Worker(new URL("./batch-worker.js", import.meta.url), { workerData: { module, options: o } satisfies WorkerData });
       const feed = () => {
         if (next < files.length) {
           const i = next++;
@@ -60,7 +83,12 @@ export async function encryptAll(files: readonly string[], o: BatchOptions, onRe
         }
       };
       return new Promise<void>((resolve, reject) => {
-        w.on("message", (m: { i: number; result: FileResult }) => {
+        w.on("message", (m: WorkerMessage) => {
+          if (!("result" in m)) {
+            on.onProgress?.(m.i, m.done, m.total);
+            return;
+          }
+          on.onFinished?.(m.i);
           settle(m.i, m.result);
           feed();
         });

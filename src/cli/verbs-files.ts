@@ -5,7 +5,7 @@ import { encryptAll, type FileResult } from "./batch.js";
 import type { Engine } from "../bundle/bulk.js";
 import { flag, need, parse, str, strs, UsageError, type Parsed } from "./args.js";
 import { fileSize, help, json, privateKey, readFile, say, warn, wipeKey } from "./io.js";
-import { progressLine } from "./progress.js";
+import { progress } from "./progress.js";
 
 export const ENCRYPT_HELP = `usage: opensslwrap encrypt FILE... --pubkey PEM [--pubkey PEM ...] [options]
 
@@ -61,14 +61,19 @@ export async function encryptVerb(args: string[]): Promise<number> {
     await resolveRecipients(publicKeys);
     if (signWith !== undefined) await readPrivateKey(signWith);
     const options = { publicKeys, signWith, out: str(p, "out"), keep: flag(p, "keep"), noMeta: flag(p, "no-meta"), noName: flag(p, "no-name"), noDate: flag(p, "no-date"), note: str(p, "note"), engine: engine(p) };
-    const single = p.positionals.length === 1 ? p.positionals[0] : undefined;
-    const bar = single === undefined ? undefined : progressLine(`encrypting ${single}`, fileSize(single), !asJson);
-    await encryptAll(p.positionals, options, (r) => {
-      results.push(r);
-      if (asJson) return;
-      for (const w of r.warnings) warn(w);
-      if (r.bundle !== undefined) say(r.bundle);
-    }, { onProgress: bar?.update }).finally(() => bar?.end());
+    const bars = progress("encrypting", p.positionals, p.positionals.map(fileSize), !asJson);
+    await encryptAll(p.positionals, options, {
+      onResult: (r) => {
+        results.push(r);
+        if (asJson) return;
+        bars.print(() => {
+          for (const w of r.warnings) warn(w);
+          if (r.bundle !== undefined) say(r.bundle);
+        });
+      },
+      onProgress: bars.update,
+      onFinished: bars.finish,
+    }).finally(bars.stop);
   } finally {
     if (signWith !== undefined) wipeKey(signWith);
   }
@@ -97,14 +102,16 @@ export async function decryptVerb(args: string[]): Promise<number> {
   if (str(p, "out") !== undefined && p.positionals.length > 1) throw new UsageError("--out works with one BUNDLE only");
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
   const results = [];
+  const bars = progress("decrypting", p.positionals, p.positionals.map(fileSize), !flag(p, "json"));
   try {
-    for (const bundle of p.positionals) {
-      const bar = progressLine(`decrypting ${bundle}`, fileSize(bundle), !flag(p, "json"));
-      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: bar?.update }).finally(() => bar?.end());
+    for (const [i, bundle] of p.positionals.entries()) {
+      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: (done, total) => bars.update(i, done, total) });
+      bars.finish(i);
       results.push({ bundle, output: r.output });
-      if (!flag(p, "json")) say(r.output);
+      if (!flag(p, "json")) bars.print(() => say(r.output));
     }
   } finally {
+    bars.stop();
     wipeKey(key);
   }
   if (flag(p, "json")) json(results);
