@@ -5,7 +5,7 @@ import { FormatError, PublicKeyError } from "./bundle/errors.js";
 import { decryptLegacy, isLegacyBundle, isLegacySource, readLegacy, type LegacyInfo } from "./bundle/legacy.js";
 import { readPrivateKey, readPublicKey, RECOMMENDED_RSA_BITS, MIN_RSA_BITS, type RsaPublicKey } from "./bundle/keys.js";
 import { checkNote, safeBaseName, type HistoryEntry, type Meta } from "./bundle/meta.js";
-import { authenticate, decryptPayload, openBundle, plaintextView, seal, unwrap, type OpenedBundle, type Sealed, type Signer } from "./bundle/v2.js";
+import { authenticate, decryptVerifying, openBundle, plaintextView, seal, unwrap, type OpenedBundle, type Sealed, type Signer } from "./bundle/v2.js";
 import type { ByteSource } from "./bundle/tar.js";
 import { bulkFor, type Bulk, type Engine } from "./bundle/bulk.js";
 
@@ -131,19 +131,27 @@ export async function encryptBytes(plaintext: Uint8Array, o: EncryptOptions): Pr
   return out.bytes();
 }
 
-/** A v2 bundle opened with a private key: authenticated, ready to decrypt. */
-export async function unlock(source: ByteSource, key: KeyInput, engine?: Engine): Promise<{ bundle: OpenedBundle; secret: Uint8Array; bulk: Bulk }> {
+/**
+ * A v2 bundle opened with a private key, its one-time secret unwrapped but its tag not yet
+ * checked: for `decryptVerifying`, which checks it while decrypting.
+ */
+export async function openWithKey(source: ByteSource, key: KeyInput, engine?: Engine): Promise<{ bundle: OpenedBundle; secret: Uint8Array; bulk: Bulk }> {
   const bundle = await openBundle(source);
   const publicKey = await readPrivateKey(key);
   const secret = await unwrap(bundle, key, publicKey);
-  const bulk = await bulkFor(engine);
+  return { bundle, secret, bulk: await bulkFor(engine) };
+}
+
+/** A v2 bundle opened with a private key: authenticated, ready to decrypt. */
+export async function unlock(source: ByteSource, key: KeyInput, engine?: Engine): Promise<{ bundle: OpenedBundle; secret: Uint8Array; bulk: Bulk }> {
+  const opened = await openWithKey(source, key, engine);
   try {
-    await authenticate(bundle, secret, bulk);
+    await authenticate(opened.bundle, opened.secret, opened.bulk);
   } catch (e) {
-    secret.fill(0);
+    opened.secret.fill(0);
     throw e;
   }
-  return { bundle, secret, bulk };
+  return opened;
 }
 
 /** Decrypts a bundle in memory (v2 or a legacy layout). */
@@ -152,11 +160,15 @@ export async function decryptBytes(bundle: Uint8Array, o: DecryptOptions): Promi
     const r = await decryptLegacy(bundle, o.privateKey);
     return { plaintext: r.plaintext, meta: r.info };
   }
-  const { bundle: b, secret, bulk } = await unlock(new MemoryFile(bundle), o.privateKey, o.engine);
+  const { bundle: b, secret, bulk } = await openWithKey(new MemoryFile(bundle), o.privateKey, o.engine);
+  const out = new MemoryFile();
   try {
-    const out = new MemoryFile();
-    await decryptPayload(b, secret, out, bulk);
+    await decryptVerifying(b, secret, out, bulk);
     return { plaintext: out.bytes(), meta: b.meta };
+  } catch (e) {
+    // The tag may be judged after decrypting (second thread): drop what a bad bundle gave.
+    out.wipe();
+    throw e;
   } finally {
     secret.fill(0);
   }

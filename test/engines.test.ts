@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { decryptBytes, encryptBytes, rotateBytes } from "../src/index.js";
+import { decrypt, decryptBytes, encrypt, encryptBytes, IntegrityError, MemoryFile, rotateBytes, unlock } from "../src/index.js";
+import { MAC_THREAD_MIN_BYTES } from "../src/bundle/bulk.js";
 import { pattern } from "./helpers/data.js";
 import { deterministic, nondeterministic } from "./helpers/determinism.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
@@ -36,6 +37,41 @@ describe("engine auto (native bulk) and engine wasm", () => {
       expect(Buffer.compare(Buffer.from(fromWasm.plaintext), Buffer.from(data))).toBe(0);
     });
   }
+
+  it("past MAC_THREAD_MIN_BYTES (MAC on a second thread): identical bundles, a tag the sequential check accepts, tampering refused", async () => {
+    const data = pattern(MAC_THREAD_MIN_BYTES + 1_000_003, 5);
+    const options = { publicKeys: [a.pubPem], name: "big.bin" };
+    deterministic();
+    const wasm = await encryptBytes(data, { ...options, engine: "wasm" });
+    deterministic();
+    const native = await encryptBytes(data, { ...options, engine: "auto" });
+    nondeterministic();
+    expect(Buffer.compare(Buffer.from(wasm), Buffer.from(native))).toBe(0);
+    // unlock() checks the tag with one sequential HMAC over the whole authenticated data.
+    for (const engine of ["wasm", "auto"] as const) (await unlock(new MemoryFile(native), { key: a.privPem }, engine)).secret.fill(0);
+    for (const engine of ["wasm", "auto"] as const) {
+      const back = await decryptBytes(native, { privateKey: { key: a.privPem }, engine });
+      expect(Buffer.compare(Buffer.from(back.plaintext), Buffer.from(data))).toBe(0);
+      const bad = native.slice();
+      const last = Buffer.from(bad).lastIndexOf(Buffer.from("meta.json")) - 600;
+      bad[last] = (bad[last] ?? 0) ^ 1; // the payload's last bytes
+      await expect(decryptBytes(bad, { privateKey: { key: a.privPem }, engine })).rejects.toThrow(IntegrityError);
+    }
+  });
+
+  it("a tampered big bundle decrypted to a file leaves no output and no temp file (the tag is judged after decrypting)", async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "big-"));
+    const file = path.join(dir, "big.bin");
+    fs.writeFileSync(file, pattern(MAC_THREAD_MIN_BYTES + 4096, 6));
+    const { bundle } = await encrypt(file, { publicKeys: [a.pubPem] });
+    const fd = fs.openSync(bundle, "r+");
+    fs.writeSync(fd, Buffer.from([0x55]), 0, 1, 20 << 20); // inside the payload
+    fs.closeSync(fd);
+    for (const engine of ["wasm", "auto"] as const) {
+      await expect(decrypt(bundle, { privateKey: { key: a.privPem }, engine })).rejects.toThrow(IntegrityError);
+      expect(fs.readdirSync(dir)).toEqual(["big.bin.enc"]);
+    }
+  });
 
   it("rotate identically", async () => {
     const data = pattern(3 * 1024 * 1024 + 5, 9);

@@ -18,12 +18,85 @@ export interface Bulk {
    */
   encrypt(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, macPrefix: Uint8Array): Promise<Uint8Array>;
   decrypt(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array): Promise<void>;
+  /**
+   * Decrypts `input` into `output` and has `check` judge the HMAC under `macKey` of `macPrefix`
+   * followed by `input` (`check` throws when the tag is wrong). Checked before anything is
+   * written, or, when the MAC runs on a second thread alongside, after: then the caller must
+   * discard `output` (a temp file, renamed only on success).
+   */
+  decryptChecked(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, macPrefix: Uint8Array, check: (tag: Uint8Array) => void): Promise<void>;
   hmac(key: Uint8Array, input: FileNode): Promise<Uint8Array>;
   /** Synchronous CTR transform of one chunk starting at counter block `counter` (rotation reads). */
   ctr(key: Uint8Array, counter: Uint8Array, data: Uint8Array): Uint8Array;
 }
 
 export type Engine = "auto" | "wasm";
+
+/** HMAC-SHA256 computed on another thread over the bytes written to it (see src/runtime/mac-thread.ts). */
+export interface MacThread {
+  /** The next bytes of the MACed data (blocks while the thread is behind). */
+  write(bytes: Uint8Array): void;
+  /** All data given: the tag. */
+  finish(): Promise<Uint8Array>;
+  abort(): void;
+}
+
+/** Starts a thread that runs the engine's `dgst -hmac` over `length` bytes to come. */
+export type WasmMacThreads = (key: Uint8Array, module: WebAssembly.Module, length: number) => MacThread;
+
+let macThreads: WasmMacThreads | undefined;
+/** Below this, a thread's start-up (tens of ms) costs more than the overlap saves. */
+export const MAC_THREAD_MIN_BYTES = 32 << 20;
+
+/** Set by a runtime entry point that can run the engine on a second thread (Node, Deno). */
+export function setWasmMacThreads(start: WasmMacThreads): void {
+  macThreads = start;
+}
+
+/** `file`, with every byte read or written, in order, also given to `mac`. */
+function teed(file: FileNode, mac: MacThread): FileNode {
+  let fed = 0;
+  const feed = (bytes: Uint8Array, position: number) => {
+    if (position !== fed) throw new RangeError("the MAC thread is fed in order");
+    mac.write(bytes);
+    fed += bytes.length;
+  };
+  return {
+    kind: "file",
+    stat: () => file.stat(),
+    open(mode) {
+      const s = file.open(mode);
+      return {
+        size: () => s.size(),
+        read(dst, position) {
+          const n = s.read(dst, position);
+          feed(dst.subarray(0, n), position);
+          return n;
+        },
+        write(src, position) {
+          s.write(src, position);
+          feed(src, position);
+        },
+        truncate: (size) => s.truncate(size),
+        sync: () => s.sync(),
+        close: () => s.close(),
+      };
+    },
+  };
+}
+
+/** Runs `body` with the MAC of `prefix` and what `body` feeds it on a second thread; the tag. */
+async function withMacThread(start: WasmMacThreads, key: Uint8Array, prefix: Uint8Array, length: number, body: (mac: MacThread) => Promise<void>): Promise<Uint8Array> {
+  const mac = start(key, await engineModule(), prefix.length + length);
+  try {
+    mac.write(prefix);
+    await body(mac);
+    return await mac.finish();
+  } catch (e) {
+    mac.abort();
+    throw e;
+  }
+}
 
 /** Everything in the wasm OpenSSL: `enc -aes-256-ctr`, then `dgst -sha256 -mac HMAC` over what it wrote. */
 export async function wasmBulk(): Promise<Bulk> {
@@ -32,10 +105,28 @@ export async function wasmBulk(): Promise<Bulk> {
   return {
     name: "wasm",
     async encrypt(input, output, key, iv, macKey, macPrefix) {
+      const size = input.stat().size;
+      if (macThreads !== undefined && size >= MAC_THREAD_MIN_BYTES) {
+        return withMacThread(macThreads, macKey, macPrefix, size, async (mac) => {
+          await enc({ input, output: teed(output, mac), ...ctrArgs(key, iv) });
+        });
+      }
       await enc({ input, output, ...ctrArgs(key, iv) });
       return hmac(macKey, new ConcatFile([macPrefix, output.open({ read: true, write: false })]));
     },
     async decrypt(input, output, key, iv) {
+      await enc({ input, output, ...ctrArgs(key, iv), decrypt: true });
+    },
+    async decryptChecked(input, output, key, iv, macKey, macPrefix, check) {
+      const size = input.stat().size;
+      if (macThreads !== undefined && size >= MAC_THREAD_MIN_BYTES) {
+        // The engine's reads of the payload feed the MAC thread: one read, two cores.
+        check(await withMacThread(macThreads, macKey, macPrefix, size, async (mac) => {
+          await enc({ input: teed(input, mac), output, ...ctrArgs(key, iv), decrypt: true });
+        }));
+        return;
+      }
+      check(await hmac(macKey, new ConcatFile([macPrefix, input.open({ read: true, write: false })])));
       await enc({ input, output, ...ctrArgs(key, iv), decrypt: true });
     },
     hmac: (key, input) => hmac(key, input),

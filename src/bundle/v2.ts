@@ -252,15 +252,27 @@ export function authenticated(b: OpenedBundle): ConcatFile {
   return new ConcatFile([b.headerBytes, ...b.wrapped, b.payload]);
 }
 
+function checkTag(b: OpenedBundle, tag: Uint8Array): void {
+  if (!equalConstantTime(tag, b.tag)) throw new IntegrityError("the bundle was altered or corrupted (integrity check failed); nothing decrypted");
+}
+
 /** Checks the tag (encrypt-then-MAC) before anything is decrypted. */
 export async function authenticate(b: OpenedBundle, secret: Uint8Array, bulk: Bulk): Promise<void> {
-  const tag = await bulk.hmac(secret.subarray(32), authenticated(b));
-  if (!equalConstantTime(tag, b.tag)) throw new IntegrityError("the bundle was altered or corrupted (integrity check failed); nothing decrypted");
+  checkTag(b, await bulk.hmac(secret.subarray(32), authenticated(b)));
 }
 
 /** Decrypts the payload of an authenticated bundle into `output`. */
 export async function decryptPayload(b: OpenedBundle, secret: Uint8Array, output: FileNode, bulk: Bulk): Promise<void> {
   await bulk.decrypt(b.payload, output, secret.subarray(0, 32), b.header.iv);
+}
+
+/**
+ * Decrypts the payload into `output` and checks the tag in the same run (an IntegrityError if it
+ * is wrong). The check may come after `output` was written: it must be a temp file, or memory,
+ * that the caller discards on error.
+ */
+export async function decryptVerifying(b: OpenedBundle, secret: Uint8Array, output: FileNode, bulk: Bulk): Promise<void> {
+  await bulk.decryptChecked(b.payload, output, secret.subarray(0, 32), b.header.iv, secret.subarray(32), concat([b.headerBytes, ...b.wrapped]), (tag) => checkTag(b, tag));
 }
 
 /** The plaintext of an authenticated bundle as a virtual file decrypted on demand (for rotation). */

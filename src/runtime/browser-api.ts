@@ -81,11 +81,11 @@ class Work {
 }
 
 /**
- * Passes over the file's size: encrypting reads the input once, the output four times (its
- * SHA-256 and tag, then the read-back check's tag and decryption) and the original once more (the
- * comparison); decrypting reads the payload twice (tag, then decryption).
+ * Passes over the file's size: encrypting reads the input once, the output twice (its tag, then
+ * the read-back check's decryption) and the original once more (the comparison); decrypting reads
+ * the payload twice (tag, then decryption).
  */
-const ENCRYPT_PASSES = 6;
+const ENCRYPT_PASSES = 4;
 const DECRYPT_PASSES = 2;
 
 async function finishOr<T>(out: OutputFile, body: () => Promise<T>): Promise<T> {
@@ -102,8 +102,8 @@ export interface EncryptBlobOptions extends Omit<EncryptOptions, "name" | "platf
 }
 
 /**
- * Encrypts a browser file to `NAME.enc`. As on the command line, the bundle is read back,
- * authenticated and decrypted in comparison with the original before it is returned.
+ * Encrypts a browser file to `NAME.enc`. As on the command line, the bundle is read back (its
+ * small members compared, its payload decrypted against the original) before it is returned.
  */
 export async function encryptBlob(file: File, o: EncryptBlobOptions): Promise<{ output: BrowserOutput; meta: Meta; warnings: string[] }> {
   const warnings: string[] = [];

@@ -1,11 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { encryptTo, generateKeyPair, readMetaFrom, rotateTo, signFile, unlock, verifyFile, type BundleInfo, type EncryptOptions, type KeyPair } from "../api.js";
+import { encryptTo, generateKeyPair, openWithKey, readMetaFrom, rotateTo, signFile, verifyFile, type BundleInfo, type EncryptOptions, type KeyPair } from "../api.js";
 import { FileExistsError, FormatError } from "../bundle/errors.js";
 import { decryptLegacy, isLegacySource } from "../bundle/legacy.js";
 import { safeBaseName, type Meta } from "../bundle/meta.js";
 import type { Engine } from "../bundle/bulk.js";
-import { decryptPayload } from "../bundle/v2.js";
+import { authenticate, decryptPayload, decryptVerifying } from "../bundle/v2.js";
+import { MAC_THREAD_MIN_BYTES } from "../bundle/bulk.js";
 import { ObservedFile } from "../bundle/views.js";
 import type { KeyInput } from "../openssl/index.js";
 import { HostFile } from "../wasi/index.js";
@@ -161,7 +162,7 @@ function refuseBundleItself(bundle: string, output: string): void {
   if (same) throw new FileExistsError(`output ${output} is the bundle itself; not overwriting it`);
 }
 
-/** Decrypts a bundle (v2 or legacy). Plaintext goes to a temp name and is renamed only after the tag verified. */
+/** Decrypts a bundle (v2 or legacy). Plaintext goes to a temp name, renamed only after the tag verified (removed if not). */
 export async function decryptFile(bundle: string, o: DecryptFileOptions): Promise<{ output: string; meta: Meta | BundleInfo }> {
   const source = openRead(bundle);
   try {
@@ -176,14 +177,18 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
       }
       return { output, meta: { format: "legacy", info } };
     }
-    const { bundle: b, secret, bulk } = await unlock(source, o.privateKey, o.engine);
+    const { bundle: b, secret, bulk } = await openWithKey(source, o.privateKey, o.engine);
     try {
       const output = o.out ?? defaultOutput(bundle, b.meta.file?.name);
       refuseBundleItself(bundle, output);
+      // Small payloads: the tag is checked before any file is created. Big ones: a second thread
+      // checks it while the payload is decrypted into the temp file, removed if the tag is wrong.
+      const alongside = b.header.payloadBytes >= MAC_THREAD_MIN_BYTES;
+      if (!alongside) await authenticate(b, secret, bulk);
       await viaTemp(output, o.force === true, async (temp) => {
         const out = new HostFile(nodeHostFs, temp.path);
         const total = b.header.payloadBytes;
-        await decryptPayload(b, secret, o.onProgress === undefined ? out : new ObservedFile(out, (done) => o.onProgress?.(done, total)), bulk);
+        await (alongside ? decryptVerifying : decryptPayload)(b, secret, o.onProgress === undefined ? out : new ObservedFile(out, (done) => o.onProgress?.(done, total)), bulk);
         if (temp.storage.size() !== b.header.payloadBytes) throw new FormatError("decrypted size differs from the header");
       });
       return { output, meta: b.meta };

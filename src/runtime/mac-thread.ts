@@ -1,0 +1,66 @@
+import * as fs from "node:fs";
+import { Worker } from "node:worker_threads";
+import { MAC_THREAD_MIN_BYTES, type MacThread } from "../bundle/bulk.js";
+import { ByteRing, RingAborted } from "./byte-ring.js";
+
+/**
+ * HMAC-SHA256 on a second thread, fed through a ByteRing, so that the MAC and the cipher run on
+ * two cores at once (docs/DESIGN.md, "Passes over the data"). The key goes to the worker as a
+ * message in memory; the ring carries only ciphertext.
+ */
+
+/** What the worker is given. `engine: "wasm"` runs `dgst -hmac` in the engine, "node" node:crypto. */
+export type MacSpec = { key: Uint8Array } & ({ engine: "node" } | { engine: "wasm"; module: WebAssembly.Module });
+export type MacJob = MacSpec & { ring: SharedArrayBuffer; length: number };
+
+export { MAC_THREAD_MIN_BYTES, type MacThread };
+const RING_BYTES = 4 << 20;
+
+/**
+ * The worker's script. Run from the TypeScript sources (vitest), there is no .js beside this
+ * module: use the build's (`npm test` builds first).
+ */
+function workerUrl(): URL {
+  const here = new URL("./mac-worker.js", import.meta.url);
+  return import.meta.url.endsWith(".ts") && !fs.existsSync(here) ? new URL("../../dist/runtime/mac-worker.js", import.meta.url) : here;
+}
+
+export function startMacThread(spec: MacSpec, length: number): MacThread {
+  const ring = new ByteRing(RING_BYTES);
+  const worker = new Worker(workerUrl(), { workerData: { ...spec, ring: ring.buffer, length } satisfies MacJob });
+  const result = new Promise<Uint8Array>((resolve, reject) => {
+    worker.once("message", (m: { tag?: Uint8Array; error?: string }) => (m.tag !== undefined ? resolve(m.tag) : reject(new Error(`mac thread: ${m.error ?? "failed"}`))));
+    worker.once("error", (e) => {
+      ring.abort();
+      reject(e);
+    });
+    worker.once("exit", () => reject(new Error("mac thread exited early")));
+  });
+  // Unobserved until finish(): an early failure must not become an unhandled rejection.
+  result.catch(() => undefined);
+  return {
+    write(bytes) {
+      try {
+        ring.write(bytes);
+      } catch (e) {
+        if (e instanceof RingAborted) throw new Error(`the MAC thread failed: ${e.message}`, { cause: e });
+        throw e;
+      }
+    },
+    async finish() {
+      ring.close();
+      try {
+        return await result;
+      } finally {
+        await worker.terminate();
+      }
+    },
+    abort() {
+      ring.abort();
+      void worker.terminate();
+    },
+  };
+}
+
+/** For the wasm engine's bulk path (`setWasmMacThreads`). */
+export const wasmMacThread = (key: Uint8Array, module: WebAssembly.Module, length: number): MacThread => startMacThread({ engine: "wasm", key, module }, length);

@@ -1,0 +1,35 @@
+import { createHmac } from "node:crypto";
+import { parentPort, workerData } from "node:worker_threads";
+import { ByteRing } from "./byte-ring.js";
+import type { MacJob } from "./mac-thread.js";
+
+/**
+ * A mac thread (see mac-thread.ts): HMAC-SHA256 over the bytes that arrive through the ring.
+ * The engine's modules are loaded only for a wasm job: a node job's thread stays small (memory).
+ */
+
+async function run(job: MacJob, ring: ByteRing): Promise<Uint8Array> {
+  if (job.engine === "wasm") {
+    const { ringFile } = await import("./mac-ring-file.js");
+    const { setEngineLoader } = await import("../openssl/engine.js");
+    const { hmac } = await import("../openssl/index.js");
+    const module = job.module;
+    setEngineLoader(async () => module);
+    return hmac(job.key, ringFile(ring, job.length));
+  }
+  const mac = createHmac("sha256", job.key);
+  const buf = new Uint8Array(1 << 20);
+  for (let n = ring.read(buf); n > 0; n = ring.read(buf)) mac.update(buf.subarray(0, n));
+  return new Uint8Array(mac.digest());
+}
+
+const job = workerData as MacJob;
+const ring = new ByteRing(job.ring);
+ring.markAlive();
+run(job, ring).then(
+  (tag) => parentPort?.postMessage({ tag }),
+  (e: unknown) => {
+    ring.abort();
+    parentPort?.postMessage({ error: e instanceof Error ? e.message : String(e) });
+  },
+).finally(() => job.key.fill(0));
