@@ -7,6 +7,7 @@ import { readPrivateKey, readPublicKey, RECOMMENDED_RSA_BITS, MIN_RSA_BITS, type
 import { checkNote, safeBaseName, type HistoryEntry, type Meta } from "./bundle/meta.js";
 import { authenticate, decryptVerifying, openBundle, plaintextView, seal, unwrap, type OpenedBundle, type Sealed, type Signer } from "./bundle/v2.js";
 import type { ByteSource } from "./bundle/tar.js";
+import type { WrapPool } from "./bundle/wrap-pool.js";
 import { bulkFor, type Bulk, type Engine } from "./bundle/bulk.js";
 
 /**
@@ -40,6 +41,8 @@ export interface EncryptOptions {
   onWarning?: (message: string) => void;
   /** "wasm" keeps all cryptography in the wasm engine; "auto" (default) lets the runtime accelerate the bulk cipher and MAC. */
   engine?: Engine;
+  /** For many files to the same `publicKeys`: one-time secrets wrapped ahead, many per engine run. */
+  wrapPool?: WrapPool;
 }
 
 const now = (): Date => testSource()?.now() ?? new Date();
@@ -89,8 +92,11 @@ async function resolveSigners(signWith: KeyInput | undefined): Promise<Signer[]>
 async function sealOptions(o: EncryptOptions, history?: HistoryEntry[]) {
   if (o.note !== undefined) checkNote(o.note);
   const name = o.noName === true || o.name === undefined ? undefined : safeBaseName(o.name);
+  const recipients = await resolveRecipients(o.publicKeys, o.onWarning);
+  if (o.wrapPool !== undefined && !o.wrapPool.serves(recipients)) throw new RangeError("wrapPool was made for other recipients");
   return {
-    recipients: await resolveRecipients(o.publicKeys, o.onWarning),
+    recipients,
+    oneTime: await o.wrapPool?.take(),
     signers: await resolveSigners(o.signWith),
     name,
     created: o.noDate === true ? undefined : now().toISOString(),

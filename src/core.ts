@@ -23,5 +23,6 @@ export {
   type RsaPublicKey,
 } from "./api.js";
 export type { Engine } from "./bundle/bulk.js";
+export { WrapPool } from "./bundle/wrap-pool.js";
 export { selftest } from "./selftest.js";
 export { MemoryFile, type FileNode, type FileStorage } from "./wasi/index.js";

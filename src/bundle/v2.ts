@@ -1,7 +1,6 @@
-import { dgstSign, oaepDecrypt, oaepEncrypt, OpenSSLError, type KeyInput } from "../openssl/index.js";
+import { dgstSign, oaepDecrypt, OpenSSLError, type KeyInput } from "../openssl/index.js";
 import { sha256Hex } from "../openssl/engine.js";
-import { systemRandom, type FileNode, type FileStorage } from "../wasi/index.js";
-import { testSource } from "../openssl/test-seam.js";
+import type { FileNode, FileStorage } from "../wasi/index.js";
 import { bulkFor, type Bulk, type Engine } from "./bulk.js";
 import { CtrPlaintextView } from "./ctr.js";
 import { DecryptError, FormatError, IntegrityError } from "./errors.js";
@@ -11,8 +10,8 @@ import { minimalMeta, parseMeta, serializeMeta, type HistoryEntry, type Meta } f
 import { END, listTar, memberHeader, padding, readMember, type ByteSource } from "./tar.js";
 import { CompareSink, ConcatFile, WindowFile } from "./views.js";
 import { TOOL_VERSION } from "../version.js";
+import { oneTime, SECRET_BYTES, type OneTime } from "./wrap-pool.js";
 
-const SECRET_BYTES = 64;
 const TAG_BYTES = 32;
 
 export interface Signer {
@@ -38,6 +37,8 @@ export interface SealOptions {
   opensslVersion?: string;
   /** "wasm" forces the bulk cipher and MAC into the wasm engine; "auto" may accelerate them. */
   engine?: Engine;
+  /** A secret and IV drawn and wrapped ahead (a `WrapPool`), for exactly `recipients`. */
+  oneTime?: OneTime;
 }
 
 /** A bundle just written, still holding its one-time secret for the read-back check. */
@@ -107,16 +108,12 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
   const signers = o.signers ?? [];
   if (o.recipients.length === 0 || o.recipients.length > MAX_RECIPIENTS) throw new RangeError(`between 1 and ${MAX_RECIPIENTS} recipients`);
   if (signers.length > MAX_SIGNERS) throw new RangeError(`at most ${MAX_SIGNERS} signers`);
-  const secret = new Uint8Array(SECRET_BYTES);
-  const iv = new Uint8Array(16);
-  const random = testSource()?.random ?? systemRandom;
-  random(secret);
-  random(iv);
+  const { secret, iv, wrapped } = o.oneTime ?? (await oneTime(o.recipients));
   const key = secret.subarray(0, 32);
   const macKey = secret.subarray(32);
   try {
+    if (wrapped.length !== o.recipients.length) throw new RangeError("one wrapped key per recipient");
     const size = input.stat().size;
-    const wrapped = await Promise.all(o.recipients.map((r) => oaepEncrypt(r.pem, secret, "sha256")));
     // Everything the header binds is known before the payload, so the tag is computed in the same
     // pass as the encryption (docs/DESIGN.md, "Passes over the data").
     const meta = sealMeta(o, signers, size);

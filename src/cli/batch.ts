@@ -1,6 +1,8 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { engineModule } from "../openssl/engine.js";
+import { resolveRecipients } from "../api.js";
+import { WrapPool } from "../bundle/wrap-pool.js";
 import { encryptFile, type EncryptFileOptions } from "../runtime/node-api.js";
 
 /** What encrypting one file gave: its bundle, or the one-line reason it failed. */
@@ -12,7 +14,15 @@ export interface FileResult {
 }
 
 /** Options that cross to worker threads (structured-cloneable: no callbacks). */
-export type BatchOptions = Omit<EncryptFileOptions, "onWarning" | "onProgress">;
+export type BatchOptions = Omit<EncryptFileOptions, "onWarning" | "onProgress" | "wrapPool">;
+
+/** One-time secrets for the files of a batch, wrapped up to this many per engine run. */
+export const WRAP_BATCH = 32;
+
+/** A pool for a batch's files (each thread has its own). */
+export async function batchPool(o: BatchOptions, files: number): Promise<WrapPool> {
+  return new WrapPool(await resolveRecipients(o.publicKeys), Math.min(WRAP_BATCH, files));
+}
 
 /** What `encryptAll` tells as it goes. */
 export interface BatchEvents {
@@ -53,10 +63,16 @@ async function one(file: string, o: EncryptFileOptions): Promise<FileResult> {
 export async function encryptAll(files: readonly string[], o: BatchOptions, on: BatchEvents): Promise<void> {
   const workers = Math.min(availableParallelism(), Math.floor(files.length / (MIN_FILES_FOR_WORKERS / 2)));
   if (files.length < MIN_FILES_FOR_WORKERS || workers < 2) {
-    for (const [i, file] of files.entries()) {
-      const r = await one(file, { ...o, onProgress: (done, total) => on.onProgress?.(i, done, total) });
-      on.onFinished?.(i);
-      on.onResult(r);
+    // One file draws and wraps its own secret; several share the engine runs that wrap theirs.
+    const wrapPool = files.length > 1 ? await batchPool(o, files.length) : undefined;
+    try {
+      for (const [i, file] of files.entries()) {
+        const r = await one(file, { ...o, wrapPool, onProgress: (done, total) => on.onProgress?.(i, done, total) });
+        on.onFinished?.(i);
+        on.onResult(r);
+      }
+    } finally {
+      wrapPool?.wipe();
     }
     return;
   }

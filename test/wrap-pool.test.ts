@@ -1,0 +1,74 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decryptBytes, encryptBytes, oaepEncryptMany, WrapPool } from "../src/index.js";
+import { readPublicKey } from "../src/bundle/keys.js";
+import { pattern } from "./helpers/data.js";
+import { hostKey, type TestKey } from "./helpers/keys.js";
+
+/** Secrets wrapped many per engine run (`openssl -opensslwrap-batch`, our patch 0003) for batches of files. */
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "osw-pool-"));
+let a: TestKey;
+let b: TestKey;
+beforeAll(() => {
+  a = hostKey(tmp, "a");
+  b = hostKey(tmp, "b", 3072);
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** The host openssl (the independent referee) unwraps one OAEP-SHA256 ciphertext. */
+function hostUnwrap(key: TestKey, wrapped: Uint8Array): Buffer {
+  const f = path.join(tmp, "w.bin");
+  fs.writeFileSync(f, wrapped);
+  return execFileSync("openssl", ["pkeyutl", "-decrypt", "-inkey", key.priv, "-in", f, "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:sha256"]);
+}
+
+describe("oaepEncryptMany", () => {
+  it("wraps every input for every key in one run; the host openssl unwraps each", async () => {
+    const inputs = [pattern(64, 1), pattern(64, 2), pattern(32, 3)];
+    const wrapped = await oaepEncryptMany([a.pubPem, b.pubPem], inputs);
+    expect(wrapped.map((w) => w.map((x) => x.length))).toEqual([
+      [256, 384],
+      [256, 384],
+      [256, 384],
+    ]);
+    for (const [i, input] of inputs.entries()) {
+      expect(hostUnwrap(a, wrapped[i]?.[0] ?? new Uint8Array())).toEqual(Buffer.from(input));
+      expect(hostUnwrap(b, wrapped[i]?.[1] ?? new Uint8Array())).toEqual(Buffer.from(input));
+    }
+  });
+
+  it("a command that fails (not a key) is an error, not a missing key", async () => {
+    await expect(oaepEncryptMany([new TextEncoder().encode("not a key")], [pattern(64)])).rejects.toThrow();
+  });
+});
+
+describe("WrapPool", () => {
+  it("gives each bundle its own secret and IV; every bundle opens for each recipient", async () => {
+    const pool = new WrapPool([await readPublicKey(a.pubPem), await readPublicKey(b.pubPem)], 4);
+    const data = pattern(5000, 7);
+    const bundles = [];
+    for (let i = 0; i < 6; i++) bundles.push(await encryptBytes(data, { publicKeys: [a.pubPem, b.pubPem], wrapPool: pool }));
+    pool.wipe();
+    const ivs = new Set(bundles.map((x) => Buffer.from(x).toString("latin1").match(/iv ([0-9a-f]{32})/)?.[1]));
+    expect(ivs.size).toBe(6);
+    for (const x of bundles) {
+      for (const key of [a, b]) expect(Buffer.from((await decryptBytes(x, { privateKey: { key: key.privPem } })).plaintext)).toEqual(Buffer.from(data));
+    }
+  });
+
+  it("refuses to serve other recipients, and wipe() zeroes the secrets never handed out", async () => {
+    const pool = new WrapPool([await readPublicKey(a.pubPem)], 3);
+    await expect(encryptBytes(pattern(10), { publicKeys: [b.pubPem], wrapPool: pool })).rejects.toThrow(/other recipients/);
+    const first = await pool.take();
+    const ready = (pool as unknown as { ready: { secret: Uint8Array }[] }).ready.map((r) => r.secret);
+    expect(ready).toHaveLength(2);
+    expect(ready.every((s) => s.some((x) => x !== 0))).toBe(true);
+    pool.wipe();
+    expect(ready.every((s) => s.every((x) => x === 0))).toBe(true);
+    first.secret.fill(0);
+  });
+});
