@@ -28,6 +28,8 @@ export interface Bulk {
   hmac(key: Uint8Array, input: FileNode): Promise<Uint8Array>;
   /** Synchronous CTR transform of one chunk starting at counter block `counter` (rotation reads). */
   ctr(key: Uint8Array, counter: Uint8Array, data: Uint8Array): Uint8Array;
+  /** Byte equality for the read-back check, when the runtime has a native one (not secret-dependent timing: both sides are the user's own data). */
+  equal?(a: Uint8Array, b: Uint8Array): boolean;
 }
 
 export type Engine = "auto" | "wasm";

@@ -156,7 +156,7 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
         if (b === undefined) return false;
         const same = (a: readonly Uint8Array[], c: readonly Uint8Array[]) => a.length === c.length && a.every((x, i) => equalConstantTime(x, c[i] ?? new Uint8Array(0)));
         if (!same([b.headerBytes, b.tag, ...b.wrapped, ...b.signatures], [header, tag, ...wrapped, ...signatures])) return false;
-        const compare = new CompareSink(original);
+        const compare = new CompareSink(original, bulk.equal);
         await bulk.decrypt(b.payload, compare, key, b.header.iv);
         return compare.matches(size);
       },

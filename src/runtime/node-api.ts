@@ -29,11 +29,12 @@ async function viaTemp<T>(finalPath: string, overwrite: boolean, body: (temp: Re
   const temp = createTemp(finalPath);
   try {
     const result = await body(temp);
-    temp.storage.sync();
+    await temp.storage.durable();
     temp.storage.close();
     commit(temp.path, finalPath, overwrite);
     return result;
   } catch (e) {
+    await temp.storage.settle();
     try {
       temp.storage.close();
     } catch {
@@ -186,7 +187,7 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
       const alongside = b.header.payloadBytes >= MAC_THREAD_MIN_BYTES;
       if (!alongside) await authenticate(b, secret, bulk);
       await viaTemp(output, o.force === true, async (temp) => {
-        const out = new HostFile(nodeHostFs, temp.path);
+        const out = temp.storage.node();
         const total = b.header.payloadBytes;
         await (alongside ? decryptVerifying : decryptPayload)(b, secret, o.onProgress === undefined ? out : new ObservedFile(out, (done) => o.onProgress?.(done, total)), bulk);
         if (temp.storage.size() !== b.header.payloadBytes) throw new FormatError("decrypted size differs from the header");

@@ -111,6 +111,7 @@ export const nodeBulk: Bulk = {
     });
     return new Uint8Array(mac.digest());
   },
+  equal: (a, b) => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length)),
   ctr(key, counter, data) {
     const decipher = createDecipheriv("aes-256-ctr", key, counter);
     return new Uint8Array(Buffer.concat([decipher.update(data), decipher.final()]));

@@ -1,0 +1,53 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI } from "./helpers/cli.js";
+import { pattern } from "./helpers/data.js";
+import { hostKey, type TestKey } from "./helpers/keys.js";
+
+/**
+ * Outputs go to the disk while they are written (an fdatasync every 64 MiB, src/runtime/node-files.ts),
+ * so the fsync before the rename has little left to wait for. A failure of one of those background
+ * write-backs must fail the run like a failed fsync: nothing written, the original kept.
+ */
+
+const hasStrace = spawnSync("strace", ["-V"]).status === 0;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "osw-writeback-"));
+let k: TestKey;
+const data = pattern(150 << 20, 11);
+beforeAll(() => {
+  k = hostKey(tmp, "k");
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function traced(dir: string, fault: string[], ...args: string[]) {
+  return spawnSync("strace", ["-f", "-qq", "-o", path.join(tmp, "trace.txt"), "-e", "trace=fdatasync", ...fault, process.execPath, CLI, ...args], { cwd: dir, encoding: "utf8" });
+}
+
+describe.skipIf(!hasStrace)("background write-back", () => {
+  it("a 150 MiB encrypt and decrypt write their outputs back while writing", () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "ok-"));
+    fs.writeFileSync(path.join(dir, "rec.bin"), data);
+    const enc = traced(dir, [], "encrypt", "rec.bin", "--pubkey", k.pub);
+    expect(enc.status, enc.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(tmp, "trace.txt"), "utf8").match(/fdatasync\(/g)?.length).toBeGreaterThanOrEqual(2);
+    const dec = traced(dir, [], "decrypt", "rec.bin.enc", "--privkey", k.priv);
+    expect(dec.status, dec.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(tmp, "trace.txt"), "utf8").match(/fdatasync\(/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(Buffer.compare(fs.readFileSync(path.join(dir, "rec.bin")), Buffer.from(data))).toBe(0);
+  });
+
+  it("a write-back that fails (EIO injected) fails the run: one line, original kept, no bundle, no temp file", () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "eio-"));
+    fs.writeFileSync(path.join(dir, "rec.bin"), data);
+    const r = traced(dir, ["-e", "inject=fdatasync:error=EIO:when=1"], "encrypt", "rec.bin", "--pubkey", k.pub);
+    expect(r.status).toBe(1);
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("opensslwrap:") && !l.includes("warning"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/EIO|i\/o error/i);
+    expect(fs.readdirSync(dir)).toEqual(["rec.bin"]);
+    expect(Buffer.compare(fs.readFileSync(path.join(dir, "rec.bin")), Buffer.from(data))).toBe(0);
+  });
+});
