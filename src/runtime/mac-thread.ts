@@ -14,7 +14,7 @@ export type MacSpec = { key: Uint8Array } & ({ engine: "node" } | { engine: "was
 export type MacJob = MacSpec & { ring: SharedArrayBuffer; length: number };
 
 export { MAC_THREAD_MIN_BYTES, type MacThread };
-const RING_BYTES = 4 << 20;
+const RING_BYTES = 1 << 20;
 
 /**
  * The worker's script. Run from the TypeScript sources (vitest), there is no .js beside this

@@ -18,7 +18,7 @@ async function run(job: MacJob, ring: ByteRing): Promise<Uint8Array> {
     return hmac(job.key, ringFile(ring, job.length));
   }
   const mac = createHmac("sha256", job.key);
-  const buf = new Uint8Array(1 << 20);
+  const buf = new Uint8Array(1 << 18);
   for (let n = ring.read(buf); n > 0; n = ring.read(buf)) mac.update(buf.subarray(0, n));
   return new Uint8Array(mac.digest());
 }
