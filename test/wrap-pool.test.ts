@@ -29,7 +29,7 @@ function hostUnwrap(key: TestKey, wrapped: Uint8Array): Buffer {
 describe("oaepEncryptMany", () => {
   it("wraps every input for every key in one run; the host openssl unwraps each", async () => {
     const inputs = [pattern(64, 1), pattern(64, 2), pattern(32, 3)];
-    const wrapped = await oaepEncryptMany([a.pubPem, b.pubPem], inputs);
+    const wrapped = await oaepEncryptMany([(await readPublicKey(a.pubPem)).der, (await readPublicKey(b.pubPem)).der], inputs);
     expect(wrapped.map((w) => w.map((x) => x.length))).toEqual([
       [256, 384],
       [256, 384],

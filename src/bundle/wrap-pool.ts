@@ -6,6 +6,8 @@ import type { RsaPublicKey } from "./keys.js";
 /** 32 bytes of AES key, then 32 of HMAC key. */
 export const SECRET_BYTES = 64;
 
+const FIRST_FILL = 4;
+
 /** A fresh one-time secret and IV, the secret already wrapped for each recipient. */
 export interface OneTime {
   secret: Uint8Array;
@@ -42,6 +44,8 @@ export async function oneTime(recipients: readonly RsaPublicKey[]): Promise<OneT
 export class WrapPool {
   private ready: OneTime[] = [];
   private filling: Promise<void> | undefined;
+  /** The first fill is small, so that the first file need not wait for `size` wraps. */
+  private filled = false;
 
   constructor(
     readonly recipients: readonly RsaPublicKey[],
@@ -63,10 +67,11 @@ export class WrapPool {
   }
 
   private async fill(): Promise<void> {
-    const drawn = Array.from({ length: this.size }, draw);
+    const drawn = Array.from({ length: this.filled ? this.size : Math.min(this.size, FIRST_FILL) }, draw);
+    this.filled = true;
     try {
       const wrapped = await oaepEncryptMany(
-        this.recipients.map((r) => r.pem),
+        this.recipients.map((r) => r.der),
         drawn.map((d) => d.secret),
       );
       this.ready.push(...drawn.map((d, i) => ({ ...d, wrapped: wrapped[i] ?? [] })));

@@ -30,15 +30,15 @@ export function oaepEncrypt(publicKey: Uint8Array, data: Uint8Array, digest: Oae
 }
 
 /**
- * RSA-OAEP encryption of each of `inputs` for each of `publicKeys`, all in one engine run (our
- * build's `openssl -opensslwrap-batch`: one command per line, the library started once).
- * Returns `wrapped[input][key]`.
+ * RSA-OAEP encryption of each of `inputs` for each of `publicKeys` (DER SubjectPublicKeyInfo),
+ * all in one engine run (our build's `openssl -opensslwrap-batch`: one command per line, the
+ * library started once). Returns `wrapped[input][key]`.
  */
 export async function oaepEncryptMany(publicKeys: readonly Uint8Array[], inputs: readonly Uint8Array[], digest: OaepDigest = "sha256"): Promise<Uint8Array[][]> {
   const files: Record<string, Uint8Array> = {};
   publicKeys.forEach((k, j) => (files[`/keys/${j}`] = k));
   inputs.forEach((d, i) => (files[`/in/${i}`] = d));
-  const lines = inputs.flatMap((_, i) => publicKeys.map((_k, j) => ["pkeyutl", "-encrypt", "-pubin", "-inkey", `/keys/${j}`, "-in", `/in/${i}`, "-out", `/out/${i}-${j}`, ...oaep(digest)].join(" ")));
+  const lines = inputs.flatMap((_, i) => publicKeys.map((_k, j) => ["pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey", `/keys/${j}`, "-in", `/in/${i}`, "-out", `/out/${i}-${j}`, ...oaep(digest)].join(" ")));
   const r = await runOpenSSL(["-opensslwrap-batch"], { files, dirs: ["/out"], stdin: new TextEncoder().encode(`${lines.join("\n")}\n`) });
   return inputs.map((_, i) =>
     publicKeys.map((_k, j) => {
