@@ -2,7 +2,7 @@ import { enc, hmac, runOpenSSLSync } from "../openssl/index.js";
 import { engineModule } from "../openssl/engine.js";
 import { hex } from "../openssl/secrets.js";
 import type { FileNode } from "../wasi/index.js";
-import { ConcatFile } from "./views.js";
+import { ConcatFile, TappedFile } from "./views.js";
 
 /**
  * The bulk work of the v2 format: AES-256-CTR over the payload and HMAC-SHA256 over it.
@@ -18,13 +18,14 @@ export interface Bulk {
    */
   encrypt(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, macPrefix: Uint8Array): Promise<Uint8Array>;
   decrypt(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array): Promise<void>;
+  /** Whether `encrypt` and `decryptAlongside` run the MAC on a second thread for `size` payload bytes. */
+  macAlongside(size: number): boolean;
   /**
-   * Decrypts `input` into `output` and has `check` judge the HMAC under `macKey` of `macPrefix`
-   * followed by `input` (`check` throws when the tag is wrong). Checked before anything is
-   * written, or, when the MAC runs on a second thread alongside, after: then the caller must
-   * discard `output` (a temp file, renamed only on success).
+   * Decrypts `input` into `output` while a second thread computes the HMAC under `macKey` of
+   * `macPrefix` followed by `input`; returns that tag, judged only after `output` was written (so
+   * `output` must be a temp file, removed if the tag is wrong). Only when `macAlongside`.
    */
-  decryptChecked(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, macPrefix: Uint8Array, check: (tag: Uint8Array) => void): Promise<void>;
+  decryptAlongside(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, macPrefix: Uint8Array): Promise<Uint8Array>;
   hmac(key: Uint8Array, input: FileNode): Promise<Uint8Array>;
   /** Synchronous CTR transform of one chunk starting at counter block `counter` (rotation reads). */
   ctr(key: Uint8Array, counter: Uint8Array, data: Uint8Array): Uint8Array;
@@ -58,38 +59,17 @@ export function setWasmMacThreads(start: WasmMacThreads): void {
 /** `file`, with every byte read or written, in order, also given to `mac`. */
 function teed(file: FileNode, mac: MacThread): FileNode {
   let fed = 0;
-  const feed = (bytes: Uint8Array, position: number) => {
+  return new TappedFile(file, (bytes, position) => {
     if (position !== fed) throw new RangeError("the MAC thread is fed in order");
     mac.write(bytes);
     fed += bytes.length;
-  };
-  return {
-    kind: "file",
-    stat: () => file.stat(),
-    open(mode) {
-      const s = file.open(mode);
-      return {
-        size: () => s.size(),
-        read(dst, position) {
-          const n = s.read(dst, position);
-          feed(dst.subarray(0, n), position);
-          return n;
-        },
-        write(src, position) {
-          s.write(src, position);
-          feed(src, position);
-        },
-        truncate: (size) => s.truncate(size),
-        sync: () => s.sync(),
-        close: () => s.close(),
-      };
-    },
-  };
+  });
 }
 
 /** Runs `body` with the MAC of `prefix` and what `body` feeds it on a second thread; the tag. */
-async function withMacThread(start: WasmMacThreads, key: Uint8Array, prefix: Uint8Array, length: number, body: (mac: MacThread) => Promise<void>): Promise<Uint8Array> {
-  const mac = start(key, await engineModule(), prefix.length + length);
+async function withMacThread(key: Uint8Array, prefix: Uint8Array, length: number, body: (mac: MacThread) => Promise<void>): Promise<Uint8Array> {
+  if (macThreads === undefined) throw new Error("this runtime has no MAC thread");
+  const mac = macThreads(key, await engineModule(), prefix.length + length);
   try {
     mac.write(prefix);
     await body(mac);
@@ -104,12 +84,14 @@ async function withMacThread(start: WasmMacThreads, key: Uint8Array, prefix: Uin
 export async function wasmBulk(): Promise<Bulk> {
   const module = await engineModule();
   const ctrArgs = (key: Uint8Array, iv: Uint8Array) => ({ cipher: "aes-256-ctr", key: { key, iv } });
+  const macAlongside = (size: number) => macThreads !== undefined && size >= MAC_THREAD_MIN_BYTES;
   return {
     name: "wasm",
+    macAlongside,
     async encrypt(input, output, key, iv, macKey, macPrefix) {
       const size = input.stat().size;
-      if (macThreads !== undefined && size >= MAC_THREAD_MIN_BYTES) {
-        return withMacThread(macThreads, macKey, macPrefix, size, async (mac) => {
+      if (macAlongside(size)) {
+        return withMacThread(macKey, macPrefix, size, async (mac) => {
           await enc({ input, output: teed(output, mac), ...ctrArgs(key, iv) });
         });
       }
@@ -119,18 +101,11 @@ export async function wasmBulk(): Promise<Bulk> {
     async decrypt(input, output, key, iv) {
       await enc({ input, output, ...ctrArgs(key, iv), decrypt: true });
     },
-    async decryptChecked(input, output, key, iv, macKey, macPrefix, check) {
-      const size = input.stat().size;
-      if (macThreads !== undefined && size >= MAC_THREAD_MIN_BYTES) {
-        // The engine's reads of the payload feed the MAC thread: one read, two cores.
-        check(await withMacThread(macThreads, macKey, macPrefix, size, async (mac) => {
-          await enc({ input: teed(input, mac), output, ...ctrArgs(key, iv), decrypt: true });
-        }));
-        return;
-      }
-      check(await hmac(macKey, new ConcatFile([macPrefix, input.open({ read: true, write: false })])));
-      await enc({ input, output, ...ctrArgs(key, iv), decrypt: true });
-    },
+    // The engine's reads of the payload feed the MAC thread: one read, two cores.
+    decryptAlongside: (input, output, key, iv, macKey, macPrefix) =>
+      withMacThread(macKey, macPrefix, input.stat().size, async (mac) => {
+        await enc({ input: teed(input, mac), output, ...ctrArgs(key, iv), decrypt: true });
+      }),
     hmac: (key, input) => hmac(key, input),
     ctr(key, counter, data) {
       const r = runOpenSSLSync(module, ["enc", "-d", "-aes-256-ctr", "-K", hex(key), "-iv", hex(counter), "-in", "/c", "-out", "/p"], { files: { "/c": data } });

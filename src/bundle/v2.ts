@@ -8,7 +8,7 @@ import { formatHeader, headerLength, MAX_RECIPIENTS, MAX_SIGNERS, parseHeader, t
 import type { RsaPublicKey } from "./keys.js";
 import { minimalMeta, parseMeta, serializeMeta, type HistoryEntry, type Meta } from "./meta.js";
 import { END, listTar, memberHeader, padding, readMember, type ByteSource } from "./tar.js";
-import { CompareSink, ConcatFile, WindowFile } from "./views.js";
+import { CompareSink, ConcatFile, concatBytes, equalBytes, WindowFile } from "./views.js";
 import { TOOL_VERSION } from "../version.js";
 import { oneTime, SECRET_BYTES, type OneTime } from "./wrap-pool.js";
 
@@ -63,23 +63,6 @@ function member(name: string, content: Uint8Array): Uint8Array[] {
   return [memberHeader(name, content.length), content, padding(content.length)];
 }
 
-function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** The meta-data of a bundle about to be sealed (all of it known before the payload). */
 function sealMeta(o: SealOptions, signers: readonly Signer[], size: number): Meta {
   if (o.noMeta === true) return minimalMeta();
@@ -131,7 +114,7 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
 
     const bulk = await bulkFor(o.engine);
     const payload = new WindowFile(out, payloadAt, size, "write");
-    const tag = await bulk.encrypt(input, payload, key, iv, macKey, concat([header, ...wrapped]));
+    const tag = await bulk.encrypt(input, payload, key, iv, macKey, concatBytes([header, ...wrapped]));
     if (payload.size() !== size) throw new Error(`encryption wrote ${payload.size()} of ${size} bytes`);
     const signatures: Uint8Array[] = [];
     for (const s of signers) signatures.push(await dgstSign(s.key, new ConcatFile([header, ...wrapped, payload]), "pss"));
@@ -154,7 +137,7 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
           throw e;
         });
         if (b === undefined) return false;
-        const same = (a: readonly Uint8Array[], c: readonly Uint8Array[]) => a.length === c.length && a.every((x, i) => equalConstantTime(x, c[i] ?? new Uint8Array(0)));
+        const same = (a: readonly Uint8Array[], c: readonly Uint8Array[]) => a.length === c.length && a.every((x, i) => equalBytes(x, c[i] ?? new Uint8Array(0)));
         if (!same([b.headerBytes, b.tag, ...b.wrapped, ...b.signatures], [header, tag, ...wrapped, ...signatures])) return false;
         const compare = new CompareSink(original, bulk.equal);
         await bulk.decrypt(b.payload, compare, key, b.header.iv);
@@ -250,7 +233,7 @@ export function authenticated(b: OpenedBundle): ConcatFile {
 }
 
 function checkTag(b: OpenedBundle, tag: Uint8Array): void {
-  if (!equalConstantTime(tag, b.tag)) throw new IntegrityError("the bundle was altered or corrupted (integrity check failed); nothing decrypted");
+  if (!equalBytes(tag, b.tag)) throw new IntegrityError("the bundle was altered or corrupted (integrity check failed); nothing decrypted");
 }
 
 /** Checks the tag (encrypt-then-MAC) before anything is decrypted. */
@@ -264,12 +247,17 @@ export async function decryptPayload(b: OpenedBundle, secret: Uint8Array, output
 }
 
 /**
- * Decrypts the payload into `output` and checks the tag in the same run (an IntegrityError if it
- * is wrong). The check may come after `output` was written: it must be a temp file, or memory,
- * that the caller discards on error.
+ * Decrypts the payload into `output` and checks the tag (an IntegrityError if it is wrong):
+ * before decrypting, or, when the bulk path runs the MAC on a second thread
+ * (`bulk.macAlongside`), after `output` was written: it must then be a temp file, or memory, that
+ * the caller discards on error.
  */
 export async function decryptVerifying(b: OpenedBundle, secret: Uint8Array, output: FileNode, bulk: Bulk): Promise<void> {
-  await bulk.decryptChecked(b.payload, output, secret.subarray(0, 32), b.header.iv, secret.subarray(32), concat([b.headerBytes, ...b.wrapped]), (tag) => checkTag(b, tag));
+  if (!bulk.macAlongside(b.header.payloadBytes)) {
+    await authenticate(b, secret, bulk);
+    return decryptPayload(b, secret, output, bulk);
+  }
+  checkTag(b, await bulk.decryptAlongside(b.payload, output, secret.subarray(0, 32), b.header.iv, secret.subarray(32), concatBytes([b.headerBytes, ...b.wrapped])));
 }
 
 /** The plaintext of an authenticated bundle as a virtual file decrypted on demand (for rotation). */

@@ -35,7 +35,7 @@ export abstract class VirtualFile implements FileNode, FileStorage {
   close(): void {}
 }
 
-/** Whether `a` and `b` hold the same bytes: one pass, no early exit, word by word where aligned. */
+/** Whether `a` and `b` hold the same bytes, in a time that depends only on the length (tags are compared with it). */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
@@ -50,6 +50,17 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   }
   for (; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
   return diff === 0;
+}
+
+/** `parts` one after another in one array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** `length` bytes of `storage` starting at `offset`: read it, or fill it (never past its end) and read back what was written. */
@@ -156,14 +167,13 @@ export class CompareSink extends VirtualFile {
   }
 }
 
-/** `inner`, reporting how far reads and writes have reached (for progress display). */
-export class ObservedFile implements FileNode {
+/** `inner`, with every chunk read from or written to it also shown to `tap` (with its position). */
+export class TappedFile implements FileNode {
   readonly kind = "file";
-  private reached = 0;
 
   constructor(
     private readonly inner: FileNode,
-    private readonly onProgress: (bytes: number) => void,
+    private readonly tap: (bytes: Uint8Array, position: number) => void,
   ) {}
 
   stat(): NodeStat {
@@ -172,23 +182,31 @@ export class ObservedFile implements FileNode {
 
   open(mode: { read: boolean; write: boolean }): FileStorage {
     const s = this.inner.open(mode);
-    const report = (end: number) => {
-      if (end > this.reached) this.onProgress((this.reached = end));
-    };
     return {
       size: () => s.size(),
       read: (dst, position) => {
         const n = s.read(dst, position);
-        report(position + n);
+        this.tap(dst.subarray(0, n), position);
         return n;
       },
       write: (src, position) => {
         s.write(src, position);
-        report(position + src.length);
+        this.tap(src, position);
       },
       truncate: (size) => s.truncate(size),
       sync: () => s.sync(),
       close: () => s.close(),
     };
+  }
+}
+
+/** `inner`, reporting how far reads and writes have reached (for progress display). */
+export class ObservedFile extends TappedFile {
+  constructor(inner: FileNode, onProgress: (bytes: number) => void) {
+    let reached = 0;
+    super(inner, (bytes, position) => {
+      const end = position + bytes.length;
+      if (end > reached) onProgress((reached = end));
+    });
   }
 }

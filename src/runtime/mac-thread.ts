@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { Worker } from "node:worker_threads";
-import { MAC_THREAD_MIN_BYTES, type MacThread } from "../bundle/bulk.js";
+import type { MacThread } from "../bundle/bulk.js";
 import { ByteRing, RingAborted } from "./byte-ring.js";
 
 /**
@@ -13,7 +13,6 @@ import { ByteRing, RingAborted } from "./byte-ring.js";
 export type MacSpec = { key: Uint8Array } & ({ engine: "node" } | { engine: "wasm"; module: WebAssembly.Module });
 export type MacJob = MacSpec & { ring: SharedArrayBuffer; length: number };
 
-export { MAC_THREAD_MIN_BYTES, type MacThread };
 const RING_BYTES = 1 << 20;
 
 /**

@@ -6,7 +6,6 @@ import { decryptLegacy, isLegacySource } from "../bundle/legacy.js";
 import { safeBaseName, type Meta } from "../bundle/meta.js";
 import type { Engine } from "../bundle/bulk.js";
 import { authenticate, decryptPayload, decryptVerifying } from "../bundle/v2.js";
-import { MAC_THREAD_MIN_BYTES } from "../bundle/bulk.js";
 import { ObservedFile } from "../bundle/views.js";
 import type { KeyInput } from "../openssl/index.js";
 import { HostFile } from "../wasi/index.js";
@@ -184,7 +183,7 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
       refuseBundleItself(bundle, output);
       // Small payloads: the tag is checked before any file is created. Big ones: a second thread
       // checks it while the payload is decrypted into the temp file, removed if the tag is wrong.
-      const alongside = b.header.payloadBytes >= MAC_THREAD_MIN_BYTES;
+      const alongside = bulk.macAlongside(b.header.payloadBytes);
       if (!alongside) await authenticate(b, secret, bulk);
       await viaTemp(output, o.force === true, async (temp) => {
         const out = temp.storage.node();

@@ -1,8 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
-import type { Bulk } from "../bundle/bulk.js";
-import { ConcatFile } from "../bundle/views.js";
+import { MAC_THREAD_MIN_BYTES, type Bulk } from "../bundle/bulk.js";
 import type { FileNode, FileStorage } from "../wasi/index.js";
-import { MAC_THREAD_MIN_BYTES, startMacThread, type MacThread } from "./mac-thread.js";
+import { startMacThread } from "./mac-thread.js";
 
 const CHUNK = 1 << 20;
 
@@ -31,19 +30,27 @@ function pump(input: FileNode, transform: (chunk: Uint8Array) => Uint8Array | un
   }
 }
 
-/** HMAC-SHA256 of `prefix` and what follows: on a second thread for big inputs, else in this one. */
-function macOf(key: Uint8Array, prefix: Uint8Array, length: number): MacThread {
-  if (length >= MAC_THREAD_MIN_BYTES) {
-    const thread = startMacThread({ engine: "node", key }, prefix.length + length);
-    thread.write(prefix);
-    return thread;
+const macAlongside = (size: number) => size >= MAC_THREAD_MIN_BYTES;
+
+/**
+ * The HMAC-SHA256 of `prefix` and of what `body` feeds it (`length` bytes): on a second thread for
+ * big inputs, else in this one.
+ */
+async function macWhile(key: Uint8Array, prefix: Uint8Array, length: number, body: (write: (bytes: Uint8Array) => void) => void): Promise<Uint8Array> {
+  if (!macAlongside(length)) {
+    const mac = createHmac("sha256", key).update(prefix);
+    body((bytes) => mac.update(bytes));
+    return new Uint8Array(mac.digest());
   }
-  const mac = createHmac("sha256", key).update(prefix);
-  return {
-    write: (bytes) => mac.update(bytes),
-    finish: async () => new Uint8Array(mac.digest()),
-    abort: () => undefined,
-  };
+  const thread = startMacThread({ engine: "node", key }, prefix.length + length);
+  try {
+    thread.write(prefix);
+    body((bytes) => thread.write(bytes));
+    return await thread.finish();
+  } catch (e) {
+    thread.abort();
+    throw e;
+  }
 }
 
 /**
@@ -52,56 +59,42 @@ function macOf(key: Uint8Array, prefix: Uint8Array, length: number): MacThread {
  */
 export const nodeBulk: Bulk = {
   name: "node",
-  async encrypt(input, output, key, iv, macKey, macPrefix) {
+  encrypt(input, output, key, iv, macKey, macPrefix) {
     // One pass: each chunk is encrypted, written and MACed (encrypt-then-MAC over exactly the bytes written).
     const cipher = createCipheriv("aes-256-ctr", key, iv);
-    const mac = macOf(macKey, macPrefix, input.stat().size);
-    try {
+    return macWhile(macKey, macPrefix, input.stat().size, (mac) => {
       pump(
         input,
         (chunk) => {
           const ct = cipher.update(chunk);
-          mac.write(ct);
+          mac(ct);
           return ct;
         },
         output,
       );
-      mac.write(cipher.final());
-      return await mac.finish();
-    } catch (e) {
-      mac.abort();
-      throw e;
-    }
+      mac(cipher.final());
+    });
   },
   async decrypt(input, output, key, iv) {
     const decipher = createDecipheriv("aes-256-ctr", key, iv);
     pump(input, (chunk) => decipher.update(chunk), output);
     decipher.final();
   },
-  async decryptChecked(input, output, key, iv, macKey, macPrefix, check) {
-    const size = input.stat().size;
-    if (size < MAC_THREAD_MIN_BYTES) {
-      check(await this.hmac(macKey, new ConcatFile([macPrefix, input.open({ read: true, write: false })])));
-      return this.decrypt(input, output, key, iv);
-    }
-    // Big payloads: one read of each chunk feeds the MAC thread and the decryption at once.
+  macAlongside,
+  // One read of each chunk feeds the MAC thread and the decryption at once.
+  decryptAlongside(input, output, key, iv, macKey, macPrefix) {
     const decipher = createDecipheriv("aes-256-ctr", key, iv);
-    const mac = macOf(macKey, macPrefix, size);
-    try {
+    return macWhile(macKey, macPrefix, input.stat().size, (mac) => {
       pump(
         input,
         (chunk) => {
-          mac.write(chunk);
+          mac(chunk);
           return decipher.update(chunk);
         },
         output,
       );
       decipher.final();
-      check(await mac.finish());
-    } catch (e) {
-      mac.abort();
-      throw e;
-    }
+    });
   },
   async hmac(key, input) {
     const mac = createHmac("sha256", key);

@@ -30,10 +30,6 @@ export class WrittenBackFile extends NodeFileStorage {
   private pending: Promise<void>[] = [];
   private failure: unknown;
 
-  constructor(private readonly descriptor: number) {
-    super(descriptor);
-  }
-
   override write(src: Uint8Array, position: number): void {
     super.write(src, position);
     this.sinceWriteBack += src.length;
@@ -41,7 +37,7 @@ export class WrittenBackFile extends NodeFileStorage {
     this.sinceWriteBack = 0;
     this.pending.push(
       new Promise((resolve) =>
-        fs.fdatasync(this.descriptor, (e) => {
+        fs.fdatasync(this.fd, (e) => {
           this.failure ??= e ?? undefined;
           resolve();
         }),
@@ -68,20 +64,23 @@ export class WrittenBackFile extends NodeFileStorage {
     return { kind: "file", stat: () => ({ type: FileType.REGULAR_FILE, size: this.size(), ino: 0n, mtimeNs: 0n }), open: () => storage };
   }
 
-  /** In the background: the write-backs, then an fsync on the thread pool (while the read-back check runs). */
-  override async flush(): Promise<void> {
+  /** The write-backs done; the first failure among them, if any, thrown. */
+  private async writtenBack(): Promise<void> {
     await this.settle();
     if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** In the background: the write-backs, then an fsync on the thread pool (while the read-back check runs). */
+  override async flush(): Promise<void> {
+    await this.writtenBack();
     await super.flush();
   }
 
-  /** Before the rename: the write-backs, any failure reported, then fsync on this thread. */
+  /** Before the rename: the write-backs, then fsync on this thread. */
   async durable(): Promise<void> {
-    await this.settle();
-    if (this.failure !== undefined) throw this.failure;
+    await this.writtenBack();
     this.sync();
   }
-
 }
 
 /** Creates `.<name>.tmp-<random>` next to `finalPath`, mode 0600 whatever the umask. */

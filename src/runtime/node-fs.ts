@@ -35,7 +35,7 @@ function host<T>(call: () => T): T {
 
 /** An open host file: the guest's reads and writes go to it in place, at the given offsets. */
 export class NodeFileStorage implements FileStorage {
-  constructor(private readonly fd: number) {}
+  constructor(protected readonly fd: number) {}
 
   size(): number {
     return host(() => fs.fstatSync(this.fd).size);

@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { expect } from "vitest";
 import { OpensslwrapError } from "../../src/index.js";
 import { CLI, type CliResult } from "../helpers/cli.js";
+import { concatBytes } from "../../src/bundle/views.js";
 
 /** Heavy variants (every position, every bit, 20 kill points...) run with HARDENING_FULL=1. */
 export const FULL = process.env["HARDENING_FULL"] === "1";
@@ -90,15 +91,7 @@ export function tarHeader(s: TarSpec): Uint8Array {
   return b;
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export const concat = concatBytes;
 
 /** A member: header, content, padding to a whole block. */
 export function tarMember(s: TarSpec): Uint8Array {
