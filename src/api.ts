@@ -53,7 +53,7 @@ export interface DecryptOptions {
 }
 
 let engineVersion: Promise<string> | undefined;
-/** The engine's version line, asked once per process. */
+/** The engine's version line, asked once per thread. */
 export function opensslVersion(): Promise<string> {
   engineVersion ??= version();
   return engineVersion;
@@ -61,9 +61,28 @@ export function opensslVersion(): Promise<string> {
 
 /** Public keys already checked, by content: a batch of files reads the same keys once. */
 const checkedKeys = new Map<string, Promise<RsaPublicKey>>();
+const keyId = (pem: Uint8Array) => new TextDecoder("latin1").decode(pem);
+
+/** What a thread learnt before encrypting (checked keys, the engine's version), to hand to another thread. */
+export interface Checked {
+  keys: { pem: Uint8Array; key: RsaPublicKey }[];
+  opensslVersion: string;
+}
+
+/** Checks `publicKeys` and asks the engine's version; the result can be `adoptChecked` by worker threads. */
+export async function checkAhead(publicKeys: readonly Uint8Array[]): Promise<Checked> {
+  const keys = await resolveRecipients(publicKeys);
+  return { keys: keys.map((key, i) => ({ pem: publicKeys[i] ?? new Uint8Array(0), key })), opensslVersion: await opensslVersion() };
+}
+
+/** Takes what another thread of this process checked, instead of running the engine again for it. */
+export function adoptChecked(c: Checked): void {
+  for (const { pem, key } of c.keys) checkedKeys.set(keyId(pem), Promise.resolve(key));
+  engineVersion = Promise.resolve(c.opensslVersion);
+}
 
 function checkedPublicKey(pem: Uint8Array): Promise<RsaPublicKey> {
-  const id = new TextDecoder("latin1").decode(pem);
+  const id = keyId(pem);
   let key = checkedKeys.get(id);
   if (key === undefined) {
     key = readPublicKey(pem);

@@ -65,6 +65,34 @@ describe("encrypt / decrypt", () => {
     for (const [name, content] of Object.entries(files)) expect(fs.readFileSync(path.join(dir, name), "utf8")).toBe(content);
   });
 
+  it("checks the keys of a batch once, while its worker threads start: a bad key is one line and nothing is written", () => {
+    const files = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`g${String(i).padStart(2, "0")}.txt`, `file ${i}\n`]));
+    const dir = work(files);
+    for (const [key, message] of [
+      [weak.pub, /^opensslwrap: RSA key too short: 1024 bits/],
+      [lab.priv, /^opensslwrap: a private key was given where a public key is expected/],
+    ] as const) {
+      const r = cli(["encrypt", ...Object.keys(files), "--pubkey", key], dir);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(fs.readdirSync(dir).sort()).toEqual(Object.keys(files));
+    }
+  });
+
+  it("hands big and small files of one batch to the worker threads and encrypts them all", () => {
+    const big = pattern(5 << 20, 7);
+    const files: Record<string, string | Uint8Array> = Object.fromEntries(Array.from({ length: 18 }, (_, i) => [`h${String(i).padStart(2, "0")}.txt`, `file ${i}\n`]));
+    files["h03.txt"] = big;
+    files["h11.txt"] = big;
+    const dir = work(files);
+    const r = cli(["encrypt", ...Object.keys(files), "--pubkey", lab.pub], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString().trim().split("\n")).toEqual(Object.keys(files).map((f) => `${f}.enc`));
+    expect(cli(["decrypt", ...Object.keys(files).map((f) => `${f}.enc`), "--privkey", lab.priv], dir).status).toBe(0);
+    for (const [name, content] of Object.entries(files)) expect(Buffer.compare(fs.readFileSync(path.join(dir, name)), Buffer.from(content))).toBe(0);
+  });
+
   it("takes the passphrase from the environment", () => {
     const dir = work({ "d.txt": "x" });
     expect(cli(["encrypt", "d.txt", "--pubkey", pi.pub, "--keep", "--json"], dir).status).toBe(0);

@@ -65,7 +65,10 @@ describe("engine auto (native bulk) and engine wasm", () => {
     fs.writeFileSync(file, pattern(MAC_THREAD_MIN_BYTES + 4096, 6));
     const { bundle } = await encrypt(file, { publicKeys: [a.pubPem] });
     const fd = fs.openSync(bundle, "r+");
-    fs.writeSync(fd, Buffer.from([0x55]), 0, 1, 20 << 20); // inside the payload
+    // Flip a byte inside the payload (writing a fixed value left it unchanged one run in 256).
+    const byte = Buffer.alloc(1);
+    fs.readSync(fd, byte, 0, 1, 20 << 20);
+    fs.writeSync(fd, Buffer.from([(byte[0] ?? 0) ^ 0xff]), 0, 1, 20 << 20);
     fs.closeSync(fd);
     for (const engine of ["wasm", "auto"] as const) {
       await expect(decrypt(bundle, { privateKey: { key: a.privPem }, engine })).rejects.toThrow(IntegrityError);

@@ -51,3 +51,38 @@ describe.skipIf(!hasStrace)("background write-back", () => {
     expect(Buffer.compare(fs.readFileSync(path.join(dir, "rec.bin")), Buffer.from(data))).toBe(0);
   });
 });
+
+describe("the fsync before the rename", () => {
+  it("is skipped when a finished flush() already covered every write, and done when anything was written or truncated after it", async () => {
+    const { createTemp } = await import("../src/runtime/node-files.js");
+    const temp = await createTemp(path.join(tmp, "durable.bin"));
+    const f = temp.storage;
+    let syncs = 0;
+    const sync = f.sync.bind(f);
+    f.sync = () => {
+      syncs++;
+      sync();
+    };
+    try {
+      f.write(new Uint8Array(10), 0);
+      await f.flush();
+      await f.durable();
+      expect(syncs).toBe(0);
+      f.write(new Uint8Array(10), 10);
+      await f.durable();
+      expect(syncs).toBe(1);
+      const flushing = f.flush();
+      f.write(new Uint8Array(1), 20); // during the flush: not covered by it
+      await flushing;
+      await f.durable();
+      expect(syncs).toBe(2);
+      await f.flush();
+      f.truncate(5);
+      await f.durable();
+      expect(syncs).toBe(3);
+    } finally {
+      f.close();
+      fs.rmSync(temp.path);
+    }
+  });
+});

@@ -33,8 +33,10 @@ function hasRsaEncryptionOid(der: Uint8Array): boolean {
 
 /** DER public key → PEM, fingerprint and size; refuses non-RSA and short keys. */
 async function describe(der: Uint8Array, fail: (msg: string) => Error): Promise<RsaPublicKey> {
-  const files = { "/k.der": der };
-  const text = latin1((await runOpenSSL(["pkey", "-pubin", "-inform", "DER", "-in", "/k.der", "-text", "-noout"], { files })).stdout);
+  // Both commands in one engine run (our build's batch mode): the text, and the PEM form.
+  const commands = ["pkey -pubin -inform DER -in /k.der -text -noout", "pkey -pubin -inform DER -in /k.der -out /k.pem"];
+  const r = await runOpenSSL(["-opensslwrap-batch"], { files: { "/k.der": der }, stdin: new TextEncoder().encode(`${commands.join("\n")}\n`) });
+  const text = latin1(r.stdout);
   const bits = /^Public-Key: \((\d+) bit\)/m.exec(text);
   if (bits === null || !text.includes("Modulus:")) {
     const kind = /^(\S+) Public-Key/m.exec(text)?.[1] ?? (text.includes("ASN1 OID") ? "EC" : "non-RSA");
@@ -44,8 +46,9 @@ async function describe(der: Uint8Array, fail: (msg: string) => Error): Promise<
   if (!hasRsaEncryptionOid(der)) throw fail("RSA-PSS-only key given: opensslwrap needs a plain RSA (rsaEncryption) key");
   const size = Number(bits[1]);
   if (size < MIN_RSA_BITS) throw new KeyTooShortError(size);
-  const pem = (await runOpenSSL(["pkey", "-pubin", "-inform", "DER", "-in", "/k.der", "-out", "/k.pem"], { files })).files.get("/k.pem");
-  return { pem: pem ?? new Uint8Array(0), der, fingerprint: await sha256Hex(der), bits: size };
+  const pem = r.files.get("/k.pem");
+  if (pem === undefined || pem.length === 0) throw fail("the engine could not write the key as PEM");
+  return { pem, der, fingerprint: await sha256Hex(der), bits: size };
 }
 
 /** Reads an RSA public key (PEM or DER SubjectPublicKeyInfo, or PKCS#1 RSA PUBLIC KEY). */

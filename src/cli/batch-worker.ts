@@ -1,13 +1,13 @@
 import { parentPort, workerData } from "node:worker_threads";
 import "../index.js";
+import { adoptChecked } from "../api.js";
+import type { WrapPool } from "../bundle/wrap-pool.js";
 import { setEngineLoader } from "../openssl/engine.js";
 import { encryptFile } from "../runtime/node-api.js";
-import { batchPool, WRAP_BATCH, type WorkerData, type WorkerMessage } from "./batch.js";
+import { batchPool, WRAP_BATCH, type WorkerData, type WorkerJob, type WorkerMessage, type WorkerStart } from "./batch.js";
 
-/** A worker thread of `encryptAll`: encrypts the files it is handed, one at a time. */
-const { module, options } = workerData as WorkerData;
-// The main thread checked the wasm against the manifest and compiled it once.
-setEngineLoader(async () => module);
+/** A worker thread of `encryptAll`: encrypts the files it is handed (a few small ones at a time, see SMALL_FILES_PER_WORKER). */
+const { options, progress } = workerData as WorkerData;
 
 /**
  * Progress is posted at the first read (a bar's rate counts from there), at the last, and between
@@ -16,26 +16,38 @@ setEngineLoader(async () => module);
 const PROGRESS_MS = 100;
 
 const post = (m: WorkerMessage) => parentPort?.postMessage(m);
-/** This thread's one-time secrets, wrapped WRAP_BATCH per engine run. */
-const wrapPool = batchPool(options, WRAP_BATCH);
-wrapPool.catch(() => undefined); // a failure is reported with each file that needed the pool
+/** This thread's one-time secrets, wrapped WRAP_BATCH per engine run (made on the first message). */
+let wrapPool: Promise<WrapPool> | undefined;
 
-parentPort?.on("message", (msg: { i: number; file: string } | null) => {
-  if (msg === null) {
-    void wrapPool.then((p) => p.wipe(), () => undefined);
-    parentPort?.close();
-    return;
-  }
-  const { i, file } = msg;
+function encrypt(pool: Promise<WrapPool>, i: number, file: string): void {
   let last = -Infinity;
-  const onProgress = (done: number, total: number) => {
-    const now = performance.now();
-    if (now - last < PROGRESS_MS && done < total) return;
-    last = now;
-    post({ i, done, total });
-  };
-  wrapPool.then((pool) => encryptFile(file, { ...options, onProgress, wrapPool: pool })).then(
+  const onProgress = progress
+    ? (done: number, total: number) => {
+        const now = performance.now();
+        if (now - last < PROGRESS_MS && done < total) return;
+        last = now;
+        post({ i, done, total });
+      }
+    : undefined;
+  pool.then((p) => encryptFile(file, { ...options, onProgress, wrapPool: p })).then(
     (r) => post({ i, result: { file, bundle: r.bundle, warnings: r.warnings } }),
     (e: unknown) => post({ i, result: { file, warnings: [], error: e instanceof Error ? e.message.split("\n")[0] : String(e) } }),
   );
+}
+
+parentPort?.on("message", (msg: WorkerStart | WorkerJob) => {
+  if (wrapPool === undefined) {
+    // The main thread checked the wasm against the manifest and compiled it once, and checked the keys.
+    const { module, checked } = msg as WorkerStart;
+    setEngineLoader(async () => module);
+    adoptChecked(checked);
+    wrapPool = batchPool(options, WRAP_BATCH);
+    wrapPool.catch(() => undefined); // a failure is reported with each file that needed the pool
+  } else if (msg === null) {
+    void wrapPool.then((p) => p.wipe(), () => undefined);
+    parentPort?.close();
+  } else {
+    const { i, file } = msg as Exclude<WorkerJob, null>;
+    encrypt(wrapPool, i, file);
+  }
 });

@@ -1,7 +1,9 @@
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { engineModule } from "../openssl/engine.js";
-import { resolveRecipients } from "../api.js";
+import { checkAhead, resolveRecipients, type Checked } from "../api.js";
+import { readPrivateKey } from "../bundle/keys.js";
 import { WrapPool } from "../bundle/wrap-pool.js";
 import { encryptFile, type EncryptFileOptions } from "../runtime/node-api.js";
 
@@ -34,17 +36,44 @@ export interface BatchEvents {
   onFinished?(i: number): void;
 }
 
-/** What a worker thread starts with: the compiled engine and the options. */
+/** What a worker thread is created with: the options, and whether to post progress. */
 export interface WorkerData {
-  module: WebAssembly.Module;
   options: BatchOptions;
+  progress: boolean;
 }
+
+/** A worker's first message, once the keys are checked: the compiled engine and what the check learnt. */
+export interface WorkerStart {
+  module: WebAssembly.Module;
+  checked: Checked;
+}
+
+/** Each later message: a file to encrypt, or null when there are no more. */
+export type WorkerJob = { i: number; file: string } | null;
 
 /** What a worker thread posts: progress on a file, or its result. */
 export type WorkerMessage = { i: number; done: number; total: number } | { i: number; result: FileResult };
 
 /** Below this many files, workers cost more (start-up) than they save. */
 const MIN_FILES_FOR_WORKERS = 16;
+
+/**
+ * Small files are handed to a worker up to this many at a time (and this many bytes in all): the
+ * thread encrypts one while the others wait for the disk (creating the temp file, the fsyncs).
+ * One file at a time left each thread idle for about a third of a batch of small files. A big
+ * file goes alone, so memory and the disk's work stay those of one file per thread.
+ */
+const SMALL_FILES_PER_WORKER = 3;
+const SMALL_BYTES_PER_WORKER = 4 << 20;
+
+/** The size of `file`, or 0 if it cannot be read now (its worker reports why). */
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
 
 async function one(file: string, o: EncryptFileOptions): Promise<FileResult> {
   try {
@@ -55,19 +84,40 @@ async function one(file: string, o: EncryptFileOptions): Promise<FileResult> {
   }
 }
 
+/** A worker thread, booting; `exited` settles when it ends (rejects if it failed). */
+function spawn(o: BatchOptions, progress: boolean): { w: Worker; exited: Promise<void> } {
+  const w = new Worker(new URL("./batch-worker.js", import.meta.url), { workerData: { options: o, progress } satisfies WorkerData });
+  const exited = new Promise<void>((resolve, reject) => {
+    w.on("error", reject);
+    w.on("exit", () => resolve());
+  });
+  exited.catch(() => undefined); // awaited below; a failure while the keys are checked is not unhandled
+  return { w, exited };
+}
+
 /**
- * Encrypts many files, on worker threads across the cores when there are enough of them. Each
- * worker gets the compiled engine (no second compile) and takes the next file when it is done;
- * `on.onResult` sees results in input order.
+ * Encrypts many files, on worker threads across the cores when there are enough of them. The
+ * keys are checked first, once (a bad key is one error, not one per file), while the workers
+ * boot. Each worker gets the compiled engine (no second compile) and the checked keys, and takes
+ * the next files as it finishes its own; `on.onResult` sees results in input order.
  */
 export async function encryptAll(files: readonly string[], o: BatchOptions, on: BatchEvents): Promise<void> {
-  const workers = Math.min(availableParallelism(), Math.floor(files.length / (MIN_FILES_FOR_WORKERS / 2)));
-  if (files.length < MIN_FILES_FOR_WORKERS || workers < 2) {
+  const count = Math.min(availableParallelism(), Math.floor(files.length / (MIN_FILES_FOR_WORKERS / 2)));
+  const threads = files.length >= MIN_FILES_FOR_WORKERS && count >= 2 ? Array.from({ length: count }, () => spawn(o, on.onProgress !== undefined)) : [];
+  let checked: Checked;
+  try {
+    checked = await checkAhead(o.publicKeys);
+    if (o.signWith !== undefined) await readPrivateKey(o.signWith);
+  } catch (e) {
+    await Promise.all(threads.map(({ w }) => w.terminate()));
+    throw e;
+  }
+  if (threads.length === 0) {
     // One file draws and wraps its own secret; several share the engine runs that wrap theirs.
     const wrapPool = files.length > 1 ? await batchPool(o, files.length) : undefined;
     try {
       for (const [i, file] of files.entries()) {
-        const r = await one(file, { ...o, wrapPool, onProgress: (done, total) => on.onProgress?.(i, done, total) });
+        const r = await one(file, { ...o, wrapPool, onProgress: on.onProgress && ((done, total) => on.onProgress?.(i, done, total)) });
         on.onFinished?.(i);
         on.onResult(r);
       }
@@ -76,8 +126,9 @@ export async function encryptAll(files: readonly string[], o: BatchOptions, on: 
     }
     return;
   }
-  const module = await engineModule();
+  const start: WorkerStart = { module: await engineModule(), checked };
   const done = new Map<number, FileResult>();
+  const sizes: number[] = [];
   let next = 0;
   let printed = 0;
   const settle = (i: number, r: FileResult) => {
@@ -88,30 +139,43 @@ export async function encryptAll(files: readonly string[], o: BatchOptions, on: 
     }
   };
   await Promise.all(
-    Array.from({ length: workers }, () => {
-      const w = new Worker(new URL("./batch-worker.js", import.meta.url), { workerData: { module, options: o } satisfies WorkerData });
-      const feed = () => {
-        if (next < files.length) {
-          const i = next++;
-          w.postMessage({ i, file: files[i] });
-        } else {
-          w.postMessage(null);
-        }
+    threads.map(({ w, exited }) => {
+      /** The sizes of the files this worker has in hand. */
+      const handed = new Map<number, number>();
+      const room = (size: number) => {
+        if (handed.size === 0) return true;
+        let bytes = size;
+        for (const b of handed.values()) bytes += b;
+        return handed.size < SMALL_FILES_PER_WORKER && bytes <= SMALL_BYTES_PER_WORKER;
       };
-      return new Promise<void>((resolve, reject) => {
-        w.on("message", (m: WorkerMessage) => {
-          if (!("result" in m)) {
-            on.onProgress?.(m.i, m.done, m.total);
+      const post = (job: WorkerJob) => w.postMessage(job);
+      // The next files while they fit, or once none is left and the worker has finished its own, the end.
+      const feed = () => {
+        for (;;) {
+          if (next >= files.length) {
+            if (handed.size === 0) post(null);
             return;
           }
-          on.onFinished?.(m.i);
-          settle(m.i, m.result);
-          feed();
-        });
-        w.on("error", reject);
-        w.on("exit", () => resolve());
+          const size = (sizes[next] ??= sizeOf(files[next] ?? ""));
+          if (!room(size)) return;
+          const i = next++;
+          handed.set(i, size);
+          post({ i, file: files[i] ?? "" });
+        }
+      };
+      w.on("message", (m: WorkerMessage) => {
+        if (!("result" in m)) {
+          on.onProgress?.(m.i, m.done, m.total);
+          return;
+        }
+        on.onFinished?.(m.i);
+        handed.delete(m.i);
+        settle(m.i, m.result);
         feed();
       });
+      w.postMessage(start);
+      feed();
+      return exited;
     }),
   );
 }

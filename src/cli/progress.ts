@@ -21,8 +21,8 @@ const MAX_NAME = 24;
 const REDRAW_MS = 100;
 
 export interface Progress {
-  /** `files[i]` has `done` of its `total` bytes behind it. */
-  update(i: number, done: number, total: number): void;
+  /** `files[i]` has `done` of its `total` bytes behind it; absent when nothing is drawn, so that nobody counts bytes for nothing. */
+  update?(i: number, done: number, total: number): void;
   /** `files[i]` is finished (done or failed). */
   finish(i: number): void;
   /** Runs `write` (lines on stdout or stderr) with the bars cleared, then draws them again below. */
@@ -57,7 +57,7 @@ function line(options: Options, params: Params, payload: Payload): string {
 
 const fit = (name: string) => (name.length <= MAX_NAME ? name : `...${name.slice(3 - MAX_NAME)}`);
 
-const silent: Progress = { update() {}, finish() {}, print: (write) => write(), stop() {} };
+const silent: Progress = { finish() {}, print: (write) => write(), stop() {} };
 
 /** Bars for `verb`ing `files` (of `sizes` bytes), or nothing when `enabled` is false or stderr is no terminal. */
 export function progress(verb: string, files: readonly string[], sizes: readonly number[], enabled: boolean): Progress {

@@ -1,5 +1,3 @@
-import { resolveRecipients } from "../api.js";
-import { readPrivateKey } from "../bundle/keys.js";
 import { decryptFile, rotateFile } from "../runtime/node-api.js";
 import { encryptAll, type FileResult } from "./batch.js";
 import type { Engine } from "../bundle/bulk.js";
@@ -57,9 +55,6 @@ export async function encryptVerb(args: string[]): Promise<number> {
   const publicKeys = pubkeys.map((k) => readFile(k, "public key"));
   const results: FileResult[] = [];
   try {
-    // Check the keys once, before any file: a bad key is one error, not one per file.
-    await resolveRecipients(publicKeys);
-    if (signWith !== undefined) await readPrivateKey(signWith);
     const options = { publicKeys, signWith, out: str(p, "out"), keep: flag(p, "keep"), noMeta: flag(p, "no-meta"), noName: flag(p, "no-name"), noDate: flag(p, "no-date"), note: str(p, "note"), engine: engine(p) };
     const bars = progress("encrypting", p.positionals, p.positionals.map(fileSize), !asJson);
     await encryptAll(p.positionals, options, {
@@ -105,7 +100,7 @@ export async function decryptVerb(args: string[]): Promise<number> {
   const bars = progress("decrypting", p.positionals, p.positionals.map(fileSize), !flag(p, "json"));
   try {
     for (const [i, bundle] of p.positionals.entries()) {
-      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: (done, total) => bars.update(i, done, total) });
+      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: bars.update && ((done, total) => bars.update?.(i, done, total)) });
       bars.finish(i);
       results.push({ bundle, output: r.output });
       if (!flag(p, "json")) bars.print(() => say(r.output));

@@ -1,8 +1,23 @@
 import { EngineIntegrityError } from "./errors.js";
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+/** SHA-256 of small things (meta-data, keys, the engine's own bytes). */
+export type Sha256 = (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+let sha256: Sha256 = async (bytes) => {
   const owned = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", owned));
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", owned));
+};
+
+/**
+ * Replaces Web Crypto's digest where the runtime has a synchronous one (Node): Web Crypto's runs
+ * as a job on libuv's thread pool, where in a batch it waits behind the fsyncs of other files.
+ */
+export function setSha256(hash: Sha256): void {
+  sha256 = hash;
+}
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await sha256(bytes);
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

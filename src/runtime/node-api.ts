@@ -9,7 +9,7 @@ import { authenticate, decryptPayload, decryptVerifying } from "../bundle/v2.js"
 import { ObservedFile } from "../bundle/views.js";
 import type { KeyInput } from "../openssl/index.js";
 import { HostFile } from "../wasi/index.js";
-import { commit, createTemp, overwriteAndDelete, refuseExisting, removeQuietly } from "./node-files.js";
+import { commit, createTemp, overwriteAndDelete, refuseExisting, removeQuietly, type TempFile } from "./node-files.js";
 import { nodeHostFs, NodeFileStorage } from "./node-fs.js";
 
 /** The opensslwrap verbs on paths (Node, and Deno through its Node compatibility). */
@@ -23,14 +23,14 @@ function openRead(p: string): NodeFileStorage {
 }
 
 /** Runs `body` on a temp file next to `finalPath`; commits it there on success, removes it on failure. */
-async function viaTemp<T>(finalPath: string, overwrite: boolean, body: (temp: ReturnType<typeof createTemp>) => Promise<T>): Promise<T> {
+async function viaTemp<T>(finalPath: string, overwrite: boolean, body: (temp: TempFile) => Promise<T>): Promise<T> {
   if (!overwrite) refuseExisting(finalPath);
-  const temp = createTemp(finalPath);
+  const temp = await createTemp(finalPath);
   try {
     const result = await body(temp);
     await temp.storage.durable();
     temp.storage.close();
-    commit(temp.path, finalPath, overwrite);
+    await commit(temp.path, finalPath, overwrite);
     return result;
   } catch (e) {
     await temp.storage.settle();
@@ -107,7 +107,7 @@ export async function encryptFile(file: string, o: EncryptFileOptions): Promise<
     if (changedSince(file, st)) throw new Error(`${file} changed while it was being encrypted: ${bundle} holds its earlier content; ${file} was kept`);
     let w: string | undefined;
     try {
-      w = overwriteAndDelete(file);
+      w = await overwriteAndDelete(file);
     } catch (e) {
       // e.g. EROFS, EACCES: without this the one line read like a failed encryption.
       throw new Error(`${bundle} was written and verified, but ${file} could not be removed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { FileExistsError } from "../bundle/errors.js";
 import { FileType, type FileNode, type FileStorage } from "../wasi/index.js";
 import { NodeFileStorage } from "./node-fs.js";
@@ -29,9 +30,18 @@ export class WrittenBackFile extends NodeFileStorage {
   private sinceWriteBack = 0;
   private pending: Promise<void>[] = [];
   private failure: unknown;
+  /** Writes so far, and how many of them the last completed `flush()` made durable. */
+  private writes = 0;
+  private flushedWrites = -1;
+
+  override truncate(size: number): void {
+    super.truncate(size);
+    this.writes++;
+  }
 
   override write(src: Uint8Array, position: number): void {
     super.write(src, position);
+    this.writes++;
     this.sinceWriteBack += src.length;
     if (this.sinceWriteBack < WRITE_BACK_BYTES) return;
     this.sinceWriteBack = 0;
@@ -72,22 +82,29 @@ export class WrittenBackFile extends NodeFileStorage {
 
   /** In the background: the write-backs, then an fsync on the thread pool (while the read-back check runs). */
   override async flush(): Promise<void> {
+    const writes = this.writes;
     await this.writtenBack();
     await super.flush();
+    this.flushedWrites = writes;
   }
 
-  /** Before the rename: the write-backs, then fsync on this thread. */
+  /** Before the rename: the write-backs, then fsync on this thread (unless a `flush()` already covered every write). */
   async durable(): Promise<void> {
     await this.writtenBack();
-    this.sync();
+    if (this.flushedWrites !== this.writes) this.sync();
   }
 }
 
+// The steps that wait for the disk's journal (creating a file, fsync) run on libuv's thread pool:
+// a batch's next file goes on meanwhile.
+const open = promisify(fs.open);
+const fsync = promisify(fs.fsync);
+
 /** Creates `.<name>.tmp-<random>` next to `finalPath`, mode 0600 whatever the umask. */
-export function createTemp(finalPath: string): TempFile {
+export async function createTemp(finalPath: string): Promise<TempFile> {
   const dir = path.dirname(finalPath);
   const temp = path.join(dir, `.${path.basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`);
-  const fd = fs.openSync(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  const fd = await open(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
   fs.fchmodSync(fd, 0o600);
   return { path: temp, storage: new WrittenBackFile(fd) };
 }
@@ -100,11 +117,11 @@ export function removeQuietly(p: string): void {
   }
 }
 
-function syncDir(dir: string): void {
+async function syncDir(dir: string): Promise<void> {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(dir, "r");
-    fs.fsyncSync(fd);
+    fd = await open(dir, "r");
+    await fsync(fd);
   } catch {
     // Not every platform can fsync a folder (Windows); the rename itself is still atomic.
   } finally {
@@ -117,7 +134,7 @@ export function refuseExisting(finalPath: string, what = "output"): void {
 }
 
 /** Moves a finished temp file to its final name; without `overwrite`, never replaces a file. */
-export function commit(tempPath: string, finalPath: string, overwrite: boolean): void {
+export async function commit(tempPath: string, finalPath: string, overwrite: boolean): Promise<void> {
   if (overwrite) {
     fs.renameSync(tempPath, finalPath);
   } else {
@@ -130,12 +147,12 @@ export function commit(tempPath: string, finalPath: string, overwrite: boolean):
       if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EXDEV" && code !== "ENOSYS") throw e;
       refuseExisting(finalPath); // a filesystem without hard links: check, then rename
       fs.renameSync(tempPath, finalPath);
-      syncDir(path.dirname(finalPath));
+      await syncDir(path.dirname(finalPath));
       return;
     }
     fs.unlinkSync(tempPath);
   }
-  syncDir(path.dirname(finalPath));
+  await syncDir(path.dirname(finalPath));
 }
 
 /**
@@ -144,14 +161,14 @@ export function commit(tempPath: string, finalPath: string, overwrite: boolean):
  * symbolic link (the file it points to is kept, with a warning). What this cannot reach: SSD wear
  * levelling, journaling and copy-on-write filesystems, snapshots, backups.
  */
-export function overwriteAndDelete(p: string): string | undefined {
+export async function overwriteAndDelete(p: string): Promise<string | undefined> {
   const link = fs.lstatSync(p);
   if (link.isSymbolicLink()) {
     // Overwriting through the link used to zero the target and leave it, full of zeros, under its
     // own name. The link is what was named: remove it, keep (and report) the target.
     const target = fs.readlinkSync(p);
     fs.unlinkSync(p);
-    syncDir(path.dirname(p));
+    await syncDir(path.dirname(p));
     return `${p} is a symbolic link: the link was removed; the file it points to (${target}) was kept, not overwritten`;
   }
   const st = fs.statSync(p);
@@ -166,10 +183,10 @@ export function overwriteAndDelete(p: string): string | undefined {
     // name, next to its bundle: it looks like the original, and encrypting it again after removing
     // the "failed" bundle would lose the data. Now the name is gone before any byte is changed.
     fs.unlinkSync(p);
-    syncDir(path.dirname(p));
+    await syncDir(path.dirname(p));
     const zeros = Buffer.alloc(Math.min(st.size, 1 << 20));
     for (let at = 0; at < st.size; at += zeros.length) fs.writeSync(fd, zeros, 0, Math.min(zeros.length, st.size - at), at);
-    fs.fsyncSync(fd);
+    await fsync(fd);
   } finally {
     fs.closeSync(fd);
   }

@@ -209,7 +209,13 @@ describe.skipIf(!hasStrace)("SIGKILL exactly at each step of the commit sequence
       const d = dataOf(SIZES.exact);
       for (const [syscall, when] of list) {
         const dir = fresh(verb.setup(d));
-        const r = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", "-e", `trace=${syscall}`, "-e", `inject=${syscall}:signal=KILL:when=${when}`, process.execPath, CLI, ...verb.args], { cwd: dir, encoding: "utf8" });
+        // strace counts each thread's calls apart, and the fsyncs run on libuv's thread pool: with
+        // one pool thread they are all counted in the order of the sequence.
+        const r = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", "-e", `trace=${syscall}`, "-e", `inject=${syscall}:signal=KILL:when=${when}`, process.execPath, CLI, ...verb.args], {
+          cwd: dir,
+          encoding: "utf8",
+          env: { ...process.env, UV_THREADPOOL_SIZE: "1" },
+        });
         // strace dies of the tracee's signal (or exits 128 + 9): a run that ends normally never got there.
         expect(r.signal === "SIGKILL" || r.status === 137, `${name} ${syscall}#${when} was not reached: ${r.stderr}`).toBe(true);
         await verb.check(d, dir, `${name} killed at ${syscall}#${when}`);
