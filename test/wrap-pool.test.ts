@@ -5,10 +5,11 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decryptBytes, encryptBytes, oaepEncryptMany, WrapPool } from "../src/index.js";
 import { readPublicKey } from "../src/bundle/keys.js";
+import { OpenSSLError, runOpenSSL } from "../src/openssl/index.js";
 import { pattern } from "./helpers/data.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
 
-/** Secrets wrapped many per engine run (`openssl -opensslwrap-batch`, our patch 0003) for batches of files. */
+/** Secrets wrapped many per engine run (`openssl -opensslwrap-batch` and `pkeyutl -opensslwrap-each`, our patches 0003 and 0004) for batches of files. */
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "osw-pool-"));
 let a: TestKey;
@@ -28,7 +29,7 @@ function hostUnwrap(key: TestKey, wrapped: Uint8Array): Buffer {
 
 describe("oaepEncryptMany", () => {
   it("wraps every input for every key in one run; the host openssl unwraps each", async () => {
-    const inputs = [pattern(64, 1), pattern(64, 2), pattern(32, 3)];
+    const inputs = [pattern(64, 1), pattern(64, 2), pattern(64, 3)];
     const wrapped = await oaepEncryptMany([(await readPublicKey(a.pubPem)).der, (await readPublicKey(b.pubPem)).der], inputs);
     expect(wrapped.map((w) => w.map((x) => x.length))).toEqual([
       [256, 384],
@@ -43,6 +44,21 @@ describe("oaepEncryptMany", () => {
 
   it("a command that fails (not a key) is an error, not a missing key", async () => {
     await expect(oaepEncryptMany([new TextEncoder().encode("not a key")], [pattern(64)])).rejects.toThrow();
+  });
+
+  it("refuses inputs of different lengths (each is one piece of the engine's input) and empty ones", async () => {
+    const key = (await readPublicKey(a.pubPem)).der;
+    await expect(oaepEncryptMany([key], [pattern(64, 1), pattern(32, 2)])).rejects.toThrow(RangeError);
+    await expect(oaepEncryptMany([key], [new Uint8Array(0)])).rejects.toThrow(RangeError);
+    await expect(oaepEncryptMany([key], [])).rejects.toThrow(RangeError);
+  });
+
+  it("the engine refuses -opensslwrap-each when the input is not whole pieces", async () => {
+    const r = await runOpenSSL(["pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey", "/k", "-in", "/in", "-opensslwrap-each", "64"], {
+      files: { "/k": (await readPublicKey(a.pubPem)).der, "/in": pattern(100, 1) },
+    }).catch((e: unknown) => e);
+    expect(r).toBeInstanceOf(OpenSSLError);
+    expect((r as OpenSSLError).stderr).toMatch(/-opensslwrap-each needs -encrypt and whole pieces of input/);
   });
 });
 

@@ -30,23 +30,35 @@ export function oaepEncrypt(publicKey: Uint8Array, data: Uint8Array, digest: Oae
 }
 
 /**
- * RSA-OAEP encryption of each of `inputs` for each of `publicKeys` (DER SubjectPublicKeyInfo),
- * all in one engine run (our build's `openssl -opensslwrap-batch`: one command per line, the
- * library started once). Returns `wrapped[input][key]`.
+ * RSA-OAEP encryption of each of `inputs` (all of one length) for each of `publicKeys` (DER
+ * SubjectPublicKeyInfo), all in one engine run: one `pkeyutl -opensslwrap-each` per key (our
+ * build's options: the key decoded and the context set up once per key, then each input
+ * encrypted on its own), run by `openssl -opensslwrap-batch`. Returns `wrapped[input][key]`.
  */
 export async function oaepEncryptMany(publicKeys: readonly Uint8Array[], inputs: readonly Uint8Array[], digest: OaepDigest = "sha256"): Promise<Uint8Array[][]> {
-  const files: Record<string, Uint8Array> = {};
+  const each = inputs[0]?.length ?? 0;
+  if (each === 0 || inputs.some((d) => d.length !== each)) throw new RangeError("oaepEncryptMany: inputs must be non-empty and of one length");
+  const all = new Uint8Array(each * inputs.length);
+  inputs.forEach((d, i) => all.set(d, i * each));
+  const files: Record<string, Uint8Array> = { "/in/all": all };
   publicKeys.forEach((k, j) => (files[`/keys/${j}`] = k));
-  inputs.forEach((d, i) => (files[`/in/${i}`] = d));
-  const lines = inputs.flatMap((_, i) => publicKeys.map((_k, j) => ["pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey", `/keys/${j}`, "-in", `/in/${i}`, "-out", `/out/${i}-${j}`, ...oaep(digest)].join(" ")));
-  const r = await runOpenSSL(["-opensslwrap-batch"], { files, dirs: ["/out"], stdin: new TextEncoder().encode(`${lines.join("\n")}\n`) });
-  return inputs.map((_, i) =>
-    publicKeys.map((_k, j) => {
-      const w = r.files.get(`/out/${i}-${j}`);
-      if (w === undefined || w.length === 0) throw new OpenSSLError("pkeyutl", 1, r.stderr, "");
+  const lines = publicKeys.map((_k, j) => ["pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey", `/keys/${j}`, "-in", "/in/all", "-out", `/out/${j}`, "-opensslwrap-each", String(each), ...oaep(digest)].join(" "));
+  try {
+    const r = await runOpenSSL(["-opensslwrap-batch"], { files, dirs: ["/out"], stdin: new TextEncoder().encode(`${lines.join("\n")}\n`) });
+    const outputs = publicKeys.map((_k, j) => {
+      const w = r.files.get(`/out/${j}`);
+      if (w === undefined || w.length === 0 || w.length % inputs.length !== 0) throw new OpenSSLError("pkeyutl", 1, r.stderr, "");
       return w;
-    }),
-  );
+    });
+    return inputs.map((_, i) =>
+      outputs.map((w) => {
+        const size = w.length / inputs.length;
+        return w.slice(i * size, (i + 1) * size);
+      }),
+    );
+  } finally {
+    all.fill(0);
+  }
 }
 
 /** RSA-OAEP decryption with a private key. */
