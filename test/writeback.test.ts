@@ -46,9 +46,23 @@ describe.skipIf(!hasStrace)("background write-back", () => {
     expect(r.status).toBe(1);
     const lines = r.stderr.split("\n").filter((l) => l.startsWith("opensslwrap:") && !l.includes("warning"));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/EIO|i\/o error/i);
+    expect(lines[0]).toMatch(/^opensslwrap: rec\.bin\.enc could not be written \(EIO: i\/o error, fdatasync\); nothing was written$/);
     expect(fs.readdirSync(dir)).toEqual(["rec.bin"]);
     expect(Buffer.compare(fs.readFileSync(path.join(dir, "rec.bin")), Buffer.from(data))).toBe(0);
+  });
+});
+
+describe.skipIf(!hasStrace)("a write that fails", () => {
+  it("names the output and the cause, the same way on both engines (the wasm engine alone says 'error writing output file')", () => {
+    for (const engine of ["auto", "wasm"]) {
+      const dir = fs.mkdtempSync(path.join(tmp, `eio-write-${engine}-`));
+      fs.writeFileSync(path.join(dir, "rec.bin"), data.subarray(0, 3 << 20));
+      const r = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=pwrite64", "-e", "inject=pwrite64:error=EIO:when=2", process.execPath, CLI, "encrypt", "rec.bin", "--pubkey", k.pub, "--engine", engine], { cwd: dir, encoding: "utf8" });
+      expect(r.status, engine).toBe(1);
+      const lines = r.stderr.split("\n").filter((l) => l.startsWith("opensslwrap:") && !l.includes("warning"));
+      expect(lines, engine).toEqual(["opensslwrap: rec.bin.enc could not be written (EIO: i/o error, write); nothing was written"]);
+      expect(fs.readdirSync(dir)).toEqual(["rec.bin"]);
+    }
   });
 });
 

@@ -44,6 +44,10 @@ async function viaTemp<T>(finalPath: string, overwrite: boolean, body: (temp: Te
     // The wasm engine reports a full disk only as "error writing output file": say what it was.
     const message = e instanceof Error ? e.message : String(e);
     if (full && !/ENOSPC|no space/i.test(message)) throw new Error(`no space left on device: ${finalPath} not written (${message})`, { cause: e });
+    // A failed write or fsync of the temp file (e.g. EIO) said only what failed, or (the wasm
+    // engine) "error writing output file": say where, and why.
+    const io = temp.storage.ioError;
+    if (io !== undefined) throw new Error(`${finalPath} could not be written (${io.message}); nothing was written`, { cause: e });
     throw e;
   }
 }

@@ -33,14 +33,32 @@ export class WrittenBackFile extends NodeFileStorage {
   /** Writes so far, and how many of them the last completed `flush()` made durable. */
   private writes = 0;
   private flushedWrites = -1;
+  /**
+   * The first failure of the disk under this file (a write, truncate, fsync or write-back):
+   * the wasm engine reports a failed write only as "error writing output file".
+   */
+  ioError: Error | undefined;
+
+  private io<T>(call: () => T): T {
+    try {
+      return call();
+    } catch (e) {
+      this.ioError ??= e instanceof Error ? e : new Error(String(e));
+      throw e;
+    }
+  }
 
   override truncate(size: number): void {
-    super.truncate(size);
+    this.io(() => super.truncate(size));
     this.writes++;
   }
 
+  override sync(): void {
+    this.io(() => super.sync());
+  }
+
   override write(src: Uint8Array, position: number): void {
-    super.write(src, position);
+    this.io(() => super.write(src, position));
     this.writes++;
     this.sinceWriteBack += src.length;
     if (this.sinceWriteBack < WRITE_BACK_BYTES) return;
@@ -49,6 +67,7 @@ export class WrittenBackFile extends NodeFileStorage {
       new Promise((resolve) =>
         fs.fdatasync(this.fd, (e) => {
           this.failure ??= e ?? undefined;
+          this.ioError ??= e ?? undefined;
           resolve();
         }),
       ),

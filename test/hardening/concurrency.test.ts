@@ -130,11 +130,12 @@ describe("two runs at once", () => {
     expect(fs.readFileSync(file).subarray(data.length).toString()).toBe("late trial 301\n");
   });
 
-  it.skipIf(spawnSync("strace", ["-V"]).status !== 0)("a file that grows after the read-back check, before its removal, is kept (strace holds the run at its first fsync)", async () => {
+  it.skipIf(spawnSync("strace", ["-V"]).status !== 0)("a file that grows after the read-back check, before its removal, is kept (strace holds the run at each fsync)", async () => {
     const dir = fresh();
     const file = path.join(dir, "data.bin");
-    // The first fsync (the bundle's temp file, after encryption and the read-back check) waits 1.5 s.
-    const child = spawn("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync", "-e", "inject=fsync:delay_enter=1500000:when=1", process.execPath, CLI, "encrypt", "data.bin", "--pubkey", lab.pub], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    // Each fsync (the bundle's temp file during the read-back check, then the folder after the
+    // rename) waits 1.5 s: the line below is appended while the run is held.
+    const child = spawn("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync", "-e", "inject=fsync:delay_enter=1500000:when=1+", process.execPath, CLI, "encrypt", "data.bin", "--pubkey", lab.pub], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const done = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
