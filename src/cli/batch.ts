@@ -61,7 +61,9 @@ const MIN_FILES_FOR_WORKERS = 16;
  * Small files are handed to a worker up to this many at a time (and this many bytes in all): the
  * thread encrypts one while the others wait for the disk (creating the temp file, the fsyncs).
  * One file at a time left each thread idle for about a third of a batch of small files. A big
- * file goes alone, so memory and the disk's work stay those of one file per thread.
+ * file goes alone, so memory and the disk's work stay those of one file per thread. With
+ * `engine: "wasm"` a file is mostly engine runs, not waits: one at a time (same speed, measured,
+ * and 90 MiB less memory than three files' engine instances).
  */
 const SMALL_FILES_PER_WORKER = 3;
 const SMALL_BYTES_PER_WORKER = 4 << 20;
@@ -146,7 +148,7 @@ export async function encryptAll(files: readonly string[], o: BatchOptions, on: 
         if (handed.size === 0) return true;
         let bytes = size;
         for (const b of handed.values()) bytes += b;
-        return handed.size < SMALL_FILES_PER_WORKER && bytes <= SMALL_BYTES_PER_WORKER;
+        return handed.size < (o.engine === "wasm" ? 1 : SMALL_FILES_PER_WORKER) && bytes <= SMALL_BYTES_PER_WORKER;
       };
       const post = (job: WorkerJob) => w.postMessage(job);
       // The next files while they fit, or once none is left and the worker has finished its own, the end.
