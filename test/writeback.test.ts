@@ -52,16 +52,22 @@ describe.skipIf(!hasStrace)("background write-back", () => {
   });
 });
 
-describe.skipIf(!hasStrace)("a write that fails", () => {
+describe.skipIf(!hasStrace)("a write or fsync that fails", () => {
   it("names the output and the cause, the same way on both engines (the wasm engine alone says 'error writing output file')", () => {
-    for (const engine of ["auto", "wasm"]) {
-      const dir = fs.mkdtempSync(path.join(tmp, `eio-write-${engine}-`));
+    for (const [engine, syscall] of [["auto", "pwrite64"], ["wasm", "pwrite64"], ["auto", "fsync"], ["wasm", "fsync"]] as const) {
+      const dir = fs.mkdtempSync(path.join(tmp, `eio-${syscall}-${engine}-`));
       fs.writeFileSync(path.join(dir, "rec.bin"), data.subarray(0, 3 << 20));
-      const r = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=pwrite64", "-e", "inject=pwrite64:error=EIO:when=2", process.execPath, CLI, "encrypt", "rec.bin", "--pubkey", k.pub, "--engine", engine], { cwd: dir, encoding: "utf8" });
-      expect(r.status, engine).toBe(1);
+      const when = syscall === "pwrite64" ? 2 : 1;
+      const r = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", "-e", `trace=${syscall}`, "-e", `inject=${syscall}:error=EIO:when=${when}`, process.execPath, CLI, "encrypt", "rec.bin", "--pubkey", k.pub, "--engine", engine], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, UV_THREADPOOL_SIZE: "1" }, // strace counts each thread's calls apart
+      });
+      const what = `${engine} ${syscall}`;
+      expect(r.status, what).toBe(1);
       const lines = r.stderr.split("\n").filter((l) => l.startsWith("opensslwrap:") && !l.includes("warning"));
-      expect(lines, engine).toEqual(["opensslwrap: rec.bin.enc could not be written (EIO: i/o error, write); nothing was written"]);
-      expect(fs.readdirSync(dir)).toEqual(["rec.bin"]);
+      expect(lines, what).toEqual([`opensslwrap: rec.bin.enc could not be written (EIO: i/o error, ${syscall === "pwrite64" ? "write" : "fsync"}); nothing was written`]);
+      expect(fs.readdirSync(dir), what).toEqual(["rec.bin"]);
     }
   });
 });

@@ -33,17 +33,25 @@ export class WrittenBackFile extends NodeFileStorage {
   /** Writes so far, and how many of them the last completed `flush()` made durable. */
   private writes = 0;
   private flushedWrites = -1;
+  private firstIoError: Error | undefined;
+
   /**
    * The first failure of the disk under this file (a write, truncate, fsync or write-back):
    * the wasm engine reports a failed write only as "error writing output file".
    */
-  ioError: Error | undefined;
+  get ioError(): Error | undefined {
+    return this.firstIoError;
+  }
+
+  private noteIoError(e: unknown): void {
+    this.firstIoError ??= e instanceof Error ? e : new Error(String(e));
+  }
 
   private io<T>(call: () => T): T {
     try {
       return call();
     } catch (e) {
-      this.ioError ??= e instanceof Error ? e : new Error(String(e));
+      this.noteIoError(e);
       throw e;
     }
   }
@@ -67,7 +75,7 @@ export class WrittenBackFile extends NodeFileStorage {
       new Promise((resolve) =>
         fs.fdatasync(this.fd, (e) => {
           this.failure ??= e ?? undefined;
-          this.ioError ??= e ?? undefined;
+          if (e !== null) this.noteIoError(e);
           resolve();
         }),
       ),
@@ -103,7 +111,10 @@ export class WrittenBackFile extends NodeFileStorage {
   override async flush(): Promise<void> {
     const writes = this.writes;
     await this.writtenBack();
-    await super.flush();
+    await super.flush().catch((e: unknown) => {
+      this.noteIoError(e);
+      throw e;
+    });
     this.flushedWrites = writes;
   }
 
