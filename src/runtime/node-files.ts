@@ -47,26 +47,35 @@ export class WrittenBackFile extends NodeFileStorage {
     this.firstIoError ??= e instanceof Error ? e : new Error(String(e));
   }
 
-  private io<T>(call: () => T): T {
+  // try/catch written out in each method: wrapping the calls in a closure (`this.io(() =>
+  // super.write(...))`) raised the peak RSS of a 4.5 GiB encryption from 110 to 205 MiB
+  // (measured with scripts/stream-check.mjs; V8's reason not pinned down).
+  override truncate(size: number): void {
     try {
-      return call();
+      super.truncate(size);
+    } catch (e) {
+      this.noteIoError(e);
+      throw e;
+    }
+    this.writes++;
+  }
+
+  override sync(): void {
+    try {
+      super.sync();
     } catch (e) {
       this.noteIoError(e);
       throw e;
     }
   }
 
-  override truncate(size: number): void {
-    this.io(() => super.truncate(size));
-    this.writes++;
-  }
-
-  override sync(): void {
-    this.io(() => super.sync());
-  }
-
   override write(src: Uint8Array, position: number): void {
-    this.io(() => super.write(src, position));
+    try {
+      super.write(src, position);
+    } catch (e) {
+      this.noteIoError(e);
+      throw e;
+    }
     this.writes++;
     this.sinceWriteBack += src.length;
     if (this.sinceWriteBack < WRITE_BACK_BYTES) return;
