@@ -25,7 +25,7 @@ function openRead(p: string): NodeFileStorage {
 /** Runs `body` on a temp file next to `finalPath`; commits it there on success, removes it on failure. */
 async function viaTemp<T>(finalPath: string, overwrite: boolean, body: (temp: TempFile) => Promise<T>): Promise<T> {
   if (!overwrite) refuseExisting(finalPath);
-  const temp = await createTemp(finalPath);
+  const temp = createTemp(finalPath);
   try {
     const result = await body(temp);
     await temp.storage.durable();

@@ -134,16 +134,16 @@ export class WrittenBackFile extends NodeFileStorage {
   }
 }
 
-// The steps that wait for the disk's journal (creating a file, fsync) run on libuv's thread pool:
-// a batch's next file goes on meanwhile.
-const open = promisify(fs.open);
+// The fsyncs wait for the disk's journal: they run on libuv's thread pool, and a batch's next file
+// goes on meanwhile. (Opening files stays synchronous: handing an open to the thread pool cost
+// more, in thread switches on two cores, than it saved. Measured on 1000 small files.)
 const fsync = promisify(fs.fsync);
 
 /** Creates `.<name>.tmp-<random>` next to `finalPath`, mode 0600 whatever the umask. */
-export async function createTemp(finalPath: string): Promise<TempFile> {
+export function createTemp(finalPath: string): TempFile {
   const dir = path.dirname(finalPath);
   const temp = path.join(dir, `.${path.basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`);
-  const fd = await open(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  const fd = fs.openSync(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
   fs.fchmodSync(fd, 0o600);
   return { path: temp, storage: new WrittenBackFile(fd) };
 }
@@ -159,7 +159,7 @@ export function removeQuietly(p: string): void {
 async function syncDir(dir: string): Promise<void> {
   let fd: number | undefined;
   try {
-    fd = await open(dir, "r");
+    fd = fs.openSync(dir, "r");
     await fsync(fd);
   } catch {
     // Not every platform can fsync a folder (Windows); the rename itself is still atomic.
