@@ -3,8 +3,7 @@ import "../index.js";
 import { adoptChecked } from "../api.js";
 import type { WrapPool } from "../bundle/wrap-pool.js";
 import { setEngineLoader } from "../openssl/engine.js";
-import { encryptFile } from "../runtime/node-api.js";
-import { batchPool, WRAP_BATCH, type WorkerData, type WorkerJob, type WorkerMessage, type WorkerStart } from "./batch.js";
+import { batchPool, encryptOne, WRAP_BATCH, type WorkerData, type WorkerJob, type WorkerMessage, type WorkerStart } from "./batch.js";
 
 /** A worker thread of `encryptAll`: encrypts the files it is handed (a few small ones at a time, see SMALL_FILES_PER_WORKER). */
 const { options, progress } = workerData as WorkerData;
@@ -29,10 +28,7 @@ function encrypt(pool: Promise<WrapPool>, i: number, file: string): void {
         post({ i, done, total });
       }
     : undefined;
-  pool.then((p) => encryptFile(file, { ...options, onProgress, wrapPool: p })).then(
-    (r) => post({ i, result: { file, bundle: r.bundle, warnings: r.warnings } }),
-    (e: unknown) => post({ i, result: { file, warnings: [], error: e instanceof Error ? e.message.split("\n")[0] : String(e) } }),
-  );
+  void encryptOne(file, pool.then((p) => ({ ...options, onProgress, wrapPool: p }))).then((result) => post({ i, result }));
 }
 
 parentPort?.on("message", (msg: WorkerStart | WorkerJob) => {

@@ -1,4 +1,3 @@
-import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { engineModule } from "../openssl/engine.js";
@@ -68,18 +67,10 @@ const MIN_FILES_FOR_WORKERS = 16;
 const SMALL_FILES_PER_WORKER = 3;
 const SMALL_BYTES_PER_WORKER = 4 << 20;
 
-/** The size of `file`, or 0 if it cannot be read now (its worker reports why). */
-function sizeOf(file: string): number {
+/** Encrypts one file of a batch; a failure (of the file, or of getting its options) is its result's one line. */
+export async function encryptOne(file: string, o: EncryptFileOptions | Promise<EncryptFileOptions>): Promise<FileResult> {
   try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-async function one(file: string, o: EncryptFileOptions): Promise<FileResult> {
-  try {
-    const r = await encryptFile(file, o);
+    const r = await encryptFile(file, await o);
     return { file, bundle: r.bundle, warnings: r.warnings };
   } catch (e) {
     return { file, warnings: [], error: e instanceof Error ? e.message.split("\n")[0] : String(e) };
@@ -101,9 +92,10 @@ function spawn(o: BatchOptions, progress: boolean): { w: Worker; exited: Promise
  * Encrypts many files, on worker threads across the cores when there are enough of them. The
  * keys are checked first, once (a bad key is one error, not one per file), while the workers
  * boot. Each worker gets the compiled engine (no second compile) and the checked keys, and takes
- * the next files as it finishes its own; `on.onResult` sees results in input order.
+ * the next files as it finishes its own; `on.onResult` sees results in input order. `sizes`:
+ * the files' sizes as the caller found them (0 for one it could not read; its worker says why).
  */
-export async function encryptAll(files: readonly string[], o: BatchOptions, on: BatchEvents): Promise<void> {
+export async function encryptAll(files: readonly string[], sizes: readonly number[], o: BatchOptions, on: BatchEvents): Promise<void> {
   const count = Math.min(availableParallelism(), Math.floor(files.length / (MIN_FILES_FOR_WORKERS / 2)));
   const threads = files.length >= MIN_FILES_FOR_WORKERS && count >= 2 ? Array.from({ length: count }, () => spawn(o, on.onProgress !== undefined)) : [];
   let checked: Checked;
@@ -119,7 +111,7 @@ export async function encryptAll(files: readonly string[], o: BatchOptions, on: 
     const wrapPool = files.length > 1 ? await batchPool(o, files.length) : undefined;
     try {
       for (const [i, file] of files.entries()) {
-        const r = await one(file, { ...o, wrapPool, onProgress: on.onProgress && ((done, total) => on.onProgress?.(i, done, total)) });
+        const r = await encryptOne(file, { ...o, wrapPool, onProgress: on.onProgress && ((done, total) => on.onProgress?.(i, done, total)) });
         on.onFinished?.(i);
         on.onResult(r);
       }
@@ -130,7 +122,6 @@ export async function encryptAll(files: readonly string[], o: BatchOptions, on: 
   }
   const start: WorkerStart = { module: await engineModule(), checked };
   const done = new Map<number, FileResult>();
-  const sizes: number[] = [];
   let next = 0;
   let printed = 0;
   const settle = (i: number, r: FileResult) => {
@@ -142,12 +133,12 @@ export async function encryptAll(files: readonly string[], o: BatchOptions, on: 
   };
   await Promise.all(
     threads.map(({ w, exited }) => {
-      /** The sizes of the files this worker has in hand. */
-      const handed = new Map<number, number>();
+      /** The files this worker has in hand. */
+      const handed = new Set<number>();
       const room = (size: number) => {
         if (handed.size === 0) return true;
         let bytes = size;
-        for (const b of handed.values()) bytes += b;
+        for (const j of handed) bytes += sizes[j] ?? 0;
         return handed.size < (o.engine === "wasm" ? 1 : SMALL_FILES_PER_WORKER) && bytes <= SMALL_BYTES_PER_WORKER;
       };
       const post = (job: WorkerJob) => w.postMessage(job);
@@ -158,10 +149,9 @@ export async function encryptAll(files: readonly string[], o: BatchOptions, on: 
             if (handed.size === 0) post(null);
             return;
           }
-          const size = (sizes[next] ??= sizeOf(files[next] ?? ""));
-          if (!room(size)) return;
+          if (!room(sizes[next] ?? 0)) return;
           const i = next++;
-          handed.set(i, size);
+          handed.add(i);
           post({ i, file: files[i] ?? "" });
         }
       };

@@ -56,8 +56,9 @@ export async function encryptVerb(args: string[]): Promise<number> {
   const results: FileResult[] = [];
   try {
     const options = { publicKeys, signWith, out: str(p, "out"), keep: flag(p, "keep"), noMeta: flag(p, "no-meta"), noName: flag(p, "no-name"), noDate: flag(p, "no-date"), note: str(p, "note"), engine: engine(p) };
-    const bars = progress("encrypting", p.positionals, p.positionals.map(fileSize), !asJson);
-    await encryptAll(p.positionals, options, {
+    const sizes = p.positionals.map(fileSize);
+    const bars = progress("encrypting", p.positionals, sizes, !asJson);
+    await encryptAll(p.positionals, sizes, options, {
       onResult: (r) => {
         results.push(r);
         if (asJson) return;

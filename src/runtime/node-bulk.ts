@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, type Cipher, type Decipher } from "node:crypto";
 import { MAC_THREAD_MIN_BYTES, type Bulk } from "../bundle/bulk.js";
 import type { FileNode, FileStorage } from "../wasi/index.js";
 import { startMacThread } from "./mac-thread.js";
@@ -54,27 +54,33 @@ async function macWhile(key: Uint8Array, prefix: Uint8Array, length: number, bod
 }
 
 /**
+ * `input` through the CTR `cipher` into `output`, with the HMAC of `prefix` and the ciphertext:
+ * the `output` when encrypting, the `input` when decrypting. CTR's `final()` gives no bytes.
+ */
+function ctrWithMac(cipher: Cipher | Decipher, input: FileNode, output: FileNode, macKey: Uint8Array, prefix: Uint8Array, ciphertext: "input" | "output"): Promise<Uint8Array> {
+  return macWhile(macKey, prefix, input.stat().size, (mac) => {
+    pump(
+      input,
+      (chunk) => {
+        if (ciphertext === "input") mac(chunk);
+        const out = cipher.update(chunk);
+        if (ciphertext === "output") mac(out);
+        return out;
+      },
+      output,
+    );
+    cipher.final();
+  });
+}
+
+/**
  * AES-256-CTR and HMAC-SHA256 by Node's native crypto (AES-NI, SHA extensions). Same
  * bytes as the wasm engine: tests compare whole bundles made both ways.
  */
 export const nodeBulk: Bulk = {
   name: "node",
-  encrypt(input, output, key, iv, macKey, macPrefix) {
-    // One pass: each chunk is encrypted, written and MACed (encrypt-then-MAC over exactly the bytes written).
-    const cipher = createCipheriv("aes-256-ctr", key, iv);
-    return macWhile(macKey, macPrefix, input.stat().size, (mac) => {
-      pump(
-        input,
-        (chunk) => {
-          const ct = cipher.update(chunk);
-          mac(ct);
-          return ct;
-        },
-        output,
-      );
-      mac(cipher.final());
-    });
-  },
+  // One pass: each chunk is encrypted, written and MACed (encrypt-then-MAC over exactly the bytes written).
+  encrypt: (input, output, key, iv, macKey, macPrefix) => ctrWithMac(createCipheriv("aes-256-ctr", key, iv), input, output, macKey, macPrefix, "output"),
   async decrypt(input, output, key, iv) {
     const decipher = createDecipheriv("aes-256-ctr", key, iv);
     pump(input, (chunk) => decipher.update(chunk), output);
@@ -82,20 +88,7 @@ export const nodeBulk: Bulk = {
   },
   macAlongside,
   // One read of each chunk feeds the MAC thread and the decryption at once.
-  decryptAlongside(input, output, key, iv, macKey, macPrefix) {
-    const decipher = createDecipheriv("aes-256-ctr", key, iv);
-    return macWhile(macKey, macPrefix, input.stat().size, (mac) => {
-      pump(
-        input,
-        (chunk) => {
-          mac(chunk);
-          return decipher.update(chunk);
-        },
-        output,
-      );
-      decipher.final();
-    });
-  },
+  decryptAlongside: (input, output, key, iv, macKey, macPrefix) => ctrWithMac(createDecipheriv("aes-256-ctr", key, iv), input, output, macKey, macPrefix, "input"),
   async hmac(key, input) {
     const mac = createHmac("sha256", key);
     pump(input, (chunk) => {

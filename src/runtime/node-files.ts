@@ -29,7 +29,6 @@ const WRITE_BACK_BYTES = 64 << 20;
 export class WrittenBackFile extends NodeFileStorage {
   private sinceWriteBack = 0;
   private pending: Promise<void>[] = [];
-  private failure: unknown;
   /** Writes so far, and how many of them the last completed `flush()` made durable. */
   private writes = 0;
   private flushedWrites = -1;
@@ -83,7 +82,6 @@ export class WrittenBackFile extends NodeFileStorage {
     this.pending.push(
       new Promise((resolve) =>
         fs.fdatasync(this.fd, (e) => {
-          this.failure ??= e ?? undefined;
           if (e !== null) this.noteIoError(e);
           resolve();
         }),
@@ -110,10 +108,13 @@ export class WrittenBackFile extends NodeFileStorage {
     return { kind: "file", stat: () => ({ type: FileType.REGULAR_FILE, size: this.size(), ino: 0n, mtimeNs: 0n }), open: () => storage };
   }
 
-  /** The write-backs done; the first failure among them, if any, thrown. */
+  /**
+   * The write-backs done; a failure of the disk, if any, thrown (on the way to a rename, the only
+   * failures not already thrown by the call that met them are the background write-backs').
+   */
   private async writtenBack(): Promise<void> {
     await this.settle();
-    if (this.failure !== undefined) throw this.failure;
+    if (this.firstIoError !== undefined) throw this.firstIoError;
   }
 
   /** In the background: the write-backs, then an fsync on the thread pool (while the read-back check runs). */
