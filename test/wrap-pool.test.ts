@@ -87,4 +87,22 @@ describe("WrapPool", () => {
     expect(ready.every((s) => s.every((x) => x === 0))).toBe(true);
     first.secret.fill(0);
   });
+
+  it("wraps no more per run than the caller expects to take (at most its size)", async () => {
+    const pool = new WrapPool([await readPublicKey(a.pubPem)], 8);
+    const ready = () => (pool as unknown as { ready: unknown[] }).ready.length;
+    pool.expect(3);
+    const taken = [await pool.take()];
+    expect(ready()).toBe(2); // the first run: 3, not the first fill's 4
+    taken.push(await pool.take(), await pool.take());
+    pool.expect(20);
+    taken.push(await pool.take());
+    expect(ready()).toBe(7); // a run of 8 (its size), not 20
+    pool.expect(2);
+    for (let i = 0; i < 8; i++) taken.push(await pool.take());
+    expect(ready()).toBe(0); // the last 1 of those 8 came from a run of 1 (1 expected then)
+    pool.wipe();
+    expect(new Set(taken.map((t) => Buffer.from(t.secret).toString("hex"))).size).toBe(taken.length);
+    for (const t of taken) t.secret.fill(0);
+  });
 });

@@ -3,7 +3,7 @@ import "../index.js";
 import { adoptChecked } from "../api.js";
 import type { WrapPool } from "../bundle/wrap-pool.js";
 import { setEngineLoader } from "../openssl/engine.js";
-import { batchPool, encryptOne, WRAP_BATCH, type WorkerData, type WorkerJob, type WorkerMessage, type WorkerStart } from "./batch.js";
+import { batchPool, encryptOne, type WorkerData, type WorkerJob, type WorkerMessage, type WorkerStart } from "./batch.js";
 
 /** A worker thread of `encryptAll`: encrypts the files it is handed (a few small ones at a time, see SMALL_FILES_PER_WORKER). */
 const { options, progress } = workerData as WorkerData;
@@ -15,10 +15,10 @@ const { options, progress } = workerData as WorkerData;
 const PROGRESS_MS = 100;
 
 const post = (m: WorkerMessage) => parentPort?.postMessage(m);
-/** This thread's one-time secrets, wrapped WRAP_BATCH per engine run (made on the first message). */
+/** This thread's one-time secrets, wrapped many per engine run (made on the first message). */
 let wrapPool: Promise<WrapPool> | undefined;
 
-function encrypt(pool: Promise<WrapPool>, i: number, file: string): void {
+function encrypt(pool: Promise<WrapPool>, i: number, file: string, upcoming: number): void {
   let last = -Infinity;
   const onProgress = progress
     ? (done: number, total: number) => {
@@ -28,7 +28,11 @@ function encrypt(pool: Promise<WrapPool>, i: number, file: string): void {
         post({ i, done, total });
       }
     : undefined;
-  void encryptOne(file, pool.then((p) => ({ ...options, onProgress, wrapPool: p }))).then((result) => post({ i, result }));
+  const withPool = pool.then((p) => {
+    p.expect(upcoming);
+    return { ...options, onProgress, wrapPool: p };
+  });
+  void encryptOne(file, withPool).then((result) => post({ i, result }));
 }
 
 parentPort?.on("message", (msg: WorkerStart | WorkerJob) => {
@@ -37,13 +41,13 @@ parentPort?.on("message", (msg: WorkerStart | WorkerJob) => {
     const { module, checked } = msg as WorkerStart;
     setEngineLoader(async () => module);
     adoptChecked(checked);
-    wrapPool = batchPool(options, WRAP_BATCH);
+    wrapPool = batchPool(options, Infinity);
     wrapPool.catch(() => undefined); // a failure is reported with each file that needed the pool
   } else if (msg === null) {
     void wrapPool.then((p) => p.wipe(), () => undefined);
     parentPort?.close();
   } else {
-    const { i, file } = msg as Exclude<WorkerJob, null>;
-    encrypt(wrapPool, i, file);
+    const { i, file, upcoming } = msg as Exclude<WorkerJob, null>;
+    encrypt(wrapPool, i, file, upcoming);
   }
 });
