@@ -24,6 +24,8 @@ export interface TarEntry {
 }
 
 const ascii = new TextEncoder();
+// One decoder of each kind (a batch of small files reads and writes thousands of headers).
+const decoders = { latin1: new TextDecoder("latin1"), "utf-8": new TextDecoder("utf-8") };
 
 function field(block: Uint8Array, at: number, len: number, value: string): void {
   block.set(ascii.encode(value).subarray(0, len), at);
@@ -45,7 +47,8 @@ function header(name: string, size: number, type: string): Uint8Array {
   field(block, 148, 8, "        ");
   field(block, 156, 1, type);
   field(block, 257, 8, "ustar\x0000");
-  const sum = block.reduce((a, b) => a + b, 0);
+  let sum = 0;
+  for (const b of block) sum += b;
   field(block, 148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
   return block;
 }
@@ -86,10 +89,15 @@ function readExactly(src: ByteSource, position: number, length: number): Uint8Ar
 }
 
 /** A NUL-terminated header field. */
-function text(block: Uint8Array, at: number, len: number, encoding = "latin1"): string {
+function text(block: Uint8Array, at: number, len: number, encoding: keyof typeof decoders = "latin1"): string {
   const raw = block.subarray(at, at + len);
   const end = raw.indexOf(0);
-  return new TextDecoder(encoding).decode(end < 0 ? raw : raw.subarray(0, end));
+  return decoders[encoding].decode(end < 0 ? raw : raw.subarray(0, end));
+}
+
+function allZero(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 0) return false;
+  return true;
 }
 
 function number(block: Uint8Array, at: number, len: number): number {
@@ -103,7 +111,7 @@ function checksumOk(block: Uint8Array, strict: boolean): boolean {
   // it (6 octal digits, NUL, space: GNU tar, bsdtar, Python, Go, opensslwrap; or 7 digits and NUL,
   // or 6 digits, space, NUL). Otherwise the bytes after the NUL would be the only bytes of a
   // bundle that no check covers: a bit flipped there went unnoticed.
-  if (strict && !/^(?:[0-7]{6}\0 |[0-7]{7}\0|[0-7]{6} \0)$/.test(new TextDecoder("latin1").decode(block.subarray(148, 156)))) return false;
+  if (strict && !/^(?:[0-7]{6}\0 |[0-7]{7}\0|[0-7]{6} \0)$/.test(decoders.latin1.decode(block.subarray(148, 156)))) return false;
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (block[i] ?? 0);
   return sum === number(block, 148, 8);
@@ -115,9 +123,9 @@ function paxRecords(bytes: Uint8Array): Map<string, string> {
   let at = 0;
   while (at < bytes.length) {
     const space = bytes.indexOf(0x20, at);
-    const len = Number(new TextDecoder("latin1").decode(bytes.subarray(at, space)));
+    const len = Number(decoders.latin1.decode(bytes.subarray(at, space)));
     if (space < 0 || !Number.isSafeInteger(len) || len <= 0 || at + len > bytes.length || bytes[at + len - 1] !== 0x0a) throw new FormatError("malformed pax header in archive");
-    const record = new TextDecoder("utf-8").decode(bytes.subarray(space + 1, at + len - 1));
+    const record = decoders["utf-8"].decode(bytes.subarray(space + 1, at + len - 1));
     const eq = record.indexOf("=");
     if (eq <= 0) throw new FormatError("malformed pax header in archive");
     records.set(record.slice(0, eq), record.slice(eq + 1));
@@ -149,7 +157,7 @@ export function listTar(src: ByteSource, o: TarOptions): TarEntry[] {
     if (position + BLOCK > total) throw new FormatError("truncated archive (no end marker)");
     const block = readExactly(src, position, BLOCK);
     position += BLOCK;
-    if (block.every((b) => b === 0)) {
+    if (allZero(block)) {
       if (next.size !== undefined || next.name !== undefined) throw new FormatError("extended header without a member");
       endOfArchive(src, position, total);
       return entries;
@@ -164,7 +172,7 @@ export function listTar(src: ByteSource, o: TarOptions): TarEntry[] {
       if (size > 64 * 1024) throw new FormatError("oversized extended header");
       const content = readExactly(src, position, size);
       position += size + padding(size).length;
-      if (type === "L" && o.lenient === true) next.name = new TextDecoder("utf-8").decode(content).replace(/\0+$/, "");
+      if (type === "L" && o.lenient === true) next.name = decoders["utf-8"].decode(content).replace(/\0+$/, "");
       else if (type === "x") {
         const records = paxRecords(content);
         const known = [...records.keys()].every((k) => k === "size" || (o.lenient === true && ["path", "mtime", "atime", "ctime", "uid", "gid", "uname", "gname"].includes(k)));
@@ -195,7 +203,7 @@ export function listTar(src: ByteSource, o: TarOptions): TarEntry[] {
     position += memberSize;
     // Padding is not data, but a strict reader leaves no byte unchecked.
     const pad = padding(memberSize).length;
-    if (pad > 0 && readExactly(src, position, pad).some((b) => b !== 0)) throw new FormatError(`tar member ${JSON.stringify(name)} has non-zero padding`);
+    if (pad > 0 && !allZero(readExactly(src, position, pad))) throw new FormatError(`tar member ${JSON.stringify(name)} has non-zero padding`);
     position += pad;
   }
 }
@@ -208,7 +216,7 @@ function endOfArchive(src: ByteSource, position: number, total: number): void {
   const rest = total - position;
   if (rest < BLOCK || rest % BLOCK !== 0) throw new FormatError("truncated archive (incomplete end marker)");
   if (rest > 64 * BLOCK) throw new FormatError("unexpected data after the end of the archive");
-  if (readExactly(src, position, rest).some((b) => b !== 0)) throw new FormatError("unexpected data after the end of the archive");
+  if (!allZero(readExactly(src, position, rest))) throw new FormatError("unexpected data after the end of the archive");
 }
 
 /** A member's whole content (for small members only). */
