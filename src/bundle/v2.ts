@@ -1,7 +1,7 @@
 import { dgstSign, oaepDecrypt, OpenSSLError, type KeyInput } from "../openssl/index.js";
 import { sha256Hex } from "../openssl/engine.js";
 import type { FileNode, FileStorage } from "../wasi/index.js";
-import { bulkFor, type Bulk, type Engine } from "./bulk.js";
+import { bulkFor, type Bulk, type Engine, type ReadBackPaths } from "./bulk.js";
 import { CtrPlaintextView } from "./ctr.js";
 import { DecryptError, FormatError, IntegrityError } from "./errors.js";
 import { formatHeader, headerLength, MAX_RECIPIENTS, MAX_SIGNERS, parseHeader, type Header } from "./header.js";
@@ -39,13 +39,21 @@ export interface SealOptions {
   engine?: Engine;
   /** A secret and IV drawn and wrapped ahead (a `WrapPool`), for exactly `recipients`. */
   oneTime?: OneTime;
+  /**
+   * Where the bundle being written and the original are on disk: with these, a big payload is
+   * checked as it is written (`Bulk.encryptCheckedAlongside`) instead of in a pass after it.
+   */
+  readBackPaths?: ReadBackPaths;
 }
 
 /** A bundle just written, still holding its one-time secret for the read-back check. */
 export interface Sealed {
   size: number;
   meta: Meta;
-  /** Re-reads the bundle as written: its small members byte for byte, its payload decrypted and compared with the original. */
+  /**
+   * Re-reads the bundle as written: its small members byte for byte, its payload decrypted and
+   * compared with the original (or, when it was checked as it was written, that check's result).
+   */
   verify(bundle: ByteSource, original: Pick<FileStorage, "read">): Promise<boolean>;
   /** Zeroes the one-time secret. */
   wipe(): void;
@@ -114,7 +122,15 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
 
     const bulk = await bulkFor(o.engine);
     const payload = new WindowFile(out, payloadAt, size, "write");
-    const tag = await bulk.encrypt(input, payload, key, iv, macKey, concatBytes([header, ...wrapped]));
+    const macPrefix = concatBytes([header, ...wrapped]);
+    // With the payload checked as it was written, `verify` below has only the small members left.
+    let payloadMatches: boolean | undefined;
+    let tag: Uint8Array;
+    if (o.readBackPaths !== undefined && bulk.encryptCheckedAlongside !== undefined && bulk.macAlongside(size)) {
+      ({ tag, matches: payloadMatches } = await bulk.encryptCheckedAlongside(input, payload, key, iv, macKey, macPrefix, { ...o.readBackPaths, payloadAt }));
+    } else {
+      tag = await bulk.encrypt(input, payload, key, iv, macKey, macPrefix);
+    }
     if (payload.size() !== size) throw new Error(`encryption wrote ${payload.size()} of ${size} bytes`);
     const signatures: Uint8Array[] = [];
     for (const s of signers) signatures.push(await dgstSign(s.key, new ConcatFile([header, ...wrapped, payload]), "pss"));
@@ -139,6 +155,7 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
         if (b === undefined) return false;
         const same = (a: readonly Uint8Array[], c: readonly Uint8Array[]) => a.length === c.length && a.every((x, i) => equalBytes(x, c[i] ?? new Uint8Array(0)));
         if (!same([b.headerBytes, b.tag, ...b.wrapped, ...b.signatures], [header, tag, ...wrapped, ...signatures])) return false;
+        if (payloadMatches !== undefined) return payloadMatches && b.payload.size() === size;
         const compare = new CompareSink(original, bulk.equal);
         await bulk.decrypt(b.payload, compare, key, b.header.iv);
         return compare.matches(size);
