@@ -8,7 +8,7 @@ import { checkNote, safeBaseName, type HistoryEntry, type Meta } from "./bundle/
 import { authenticate, decryptVerifying, openBundle, plaintextView, seal, unwrap, type OpenedBundle, type Sealed, type Signer } from "./bundle/v2.js";
 import type { ByteSource } from "./bundle/tar.js";
 import type { WrapPool } from "./bundle/wrap-pool.js";
-import { bulkFor, type Bulk, type Engine, type ReadBackPaths } from "./bundle/bulk.js";
+import { bulkFor, type Bulk, type Engine } from "./bundle/bulk.js";
 
 /**
  * The opensslwrap verbs on bytes and virtual files: runtime-neutral (Node, Deno, browsers).
@@ -133,11 +133,11 @@ export type BundleOutput = Pick<FileStorage, "read" | "write"> & ByteSource & { 
 
 /**
  * Encrypts `input` into `out` and checks the result by reading it back; returns the bundle's size
- * and meta-data. `paths`: where `out` and `original` are on disk, if they are (the check can then
- * run alongside the encryption).
+ * and meta-data. `originalPath`: where `original` is on disk, if it is (the check can then run as
+ * the payload is written).
  */
-export async function encryptTo(input: FileNode, original: Pick<FileStorage, "read">, out: BundleOutput, o: EncryptOptions, paths?: ReadBackPaths): Promise<{ size: number; meta: Meta }> {
-  const sealed = await seal(input, out, { ...(await sealOptions(o)), readBackPaths: paths });
+export async function encryptTo(input: FileNode, original: Pick<FileStorage, "read">, out: BundleOutput, o: EncryptOptions, originalPath?: string): Promise<{ size: number; meta: Meta }> {
+  const sealed = await seal(input, out, { ...(await sealOptions(o)), originalPath });
   try {
     await readBack(sealed, out, original);
     return { size: sealed.size, meta: sealed.meta };

@@ -50,6 +50,25 @@ describe("ByteRing", () => {
     expect(() => ring.write(new Uint8Array(1 << 20))).toThrow(RingAborted);
   });
 
+  it("reserve and peek give views into the ring itself, contiguous, never past its end", () => {
+    const ring = new ByteRing(16);
+    const room = ring.reserve(10);
+    expect(room.length).toBe(10);
+    room.set(pattern(10, 1));
+    ring.commit(10);
+    expect(Buffer.from(ring.peek(100))).toEqual(Buffer.from(pattern(10, 1)));
+    ring.consume(4);
+    expect(ring.reserve(100).length).toBe(6); // up to the end; the 4 freed bytes come next
+    ring.commit(6);
+    expect(ring.reserve(100).length).toBe(4);
+    ring.commit(4);
+    expect(ring.peek(100).length).toBe(12); // 6 old + 6 new, up to the end
+    ring.consume(12);
+    const wrapped = ring.peek(100);
+    expect(wrapped.length).toBe(4);
+    expect(wrapped.byteOffset).toBe(ring.reserve(1).byteOffset - 4);
+  });
+
   it("refuses a capacity that is not a power of two", () => {
     expect(() => new ByteRing(1000)).toThrow(RangeError);
   });

@@ -27,13 +27,13 @@ export interface Bulk {
    */
   decryptAlongside(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, macPrefix: Uint8Array): Promise<Uint8Array>;
   /**
-   * `encrypt` with the read-back check's payload part done alongside, on the MAC's thread (a
-   * runtime with files that a second thread can open: Node): each chunk, once written, is re-read
-   * from `check.bundle` (the payload at `check.payloadAt`), decrypted, and compared with the same
-   * bytes re-read from `check.original`. Returns the tag and whether every payload byte matched.
-   * Only when `macAlongside`.
+   * `encrypt` with the read-back check's payload part done as the payload is written (a runtime
+   * that can re-open the original by path: Node): each chunk, once written, is read back from
+   * `output`, compared with what was computed and MACed as read back, and decrypted and compared
+   * with the same bytes re-read from `originalPath`. Returns the tag and whether every payload
+   * byte matched. Only when `macAlongside`.
    */
-  encryptCheckedAlongside?(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, macPrefix: Uint8Array, check: ReadBackAlongside): Promise<{ tag: Uint8Array; matches: boolean }>;
+  encryptCheckedAlongside?(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, macPrefix: Uint8Array, originalPath: string): Promise<{ tag: Uint8Array; matches: boolean }>;
   hmac(key: Uint8Array, input: FileNode): Promise<Uint8Array>;
   /** Synchronous CTR transform of one chunk starting at counter block `counter` (rotation reads). */
   ctr(key: Uint8Array, counter: Uint8Array, data: Uint8Array): Uint8Array;
@@ -42,14 +42,6 @@ export interface Bulk {
 }
 
 export type Engine = "auto" | "wasm";
-
-/** Where a second thread finds the bundle being written and the original (paths on the real disk). */
-export interface ReadBackPaths {
-  bundle: string;
-  original: string;
-}
-
-export type ReadBackAlongside = ReadBackPaths & { payloadAt: number };
 
 /** HMAC-SHA256 computed on another thread over the bytes written to it (see src/runtime/mac-thread.ts). */
 export interface MacThread {

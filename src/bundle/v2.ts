@@ -1,7 +1,7 @@
 import { dgstSign, oaepDecrypt, OpenSSLError, type KeyInput } from "../openssl/index.js";
 import { sha256Hex } from "../openssl/engine.js";
 import type { FileNode, FileStorage } from "../wasi/index.js";
-import { bulkFor, type Bulk, type Engine, type ReadBackPaths } from "./bulk.js";
+import { bulkFor, type Bulk, type Engine } from "./bulk.js";
 import { CtrPlaintextView } from "./ctr.js";
 import { DecryptError, FormatError, IntegrityError } from "./errors.js";
 import { formatHeader, headerLength, MAX_RECIPIENTS, MAX_SIGNERS, parseHeader, type Header } from "./header.js";
@@ -40,10 +40,10 @@ export interface SealOptions {
   /** A secret and IV drawn and wrapped ahead (a `WrapPool`), for exactly `recipients`. */
   oneTime?: OneTime;
   /**
-   * Where the bundle being written and the original are on disk: with these, a big payload is
-   * checked as it is written (`Bulk.encryptCheckedAlongside`) instead of in a pass after it.
+   * Where the original is on disk, if it is: a big payload is then checked as it is written
+   * (`Bulk.encryptCheckedAlongside`) instead of in a pass after it.
    */
-  readBackPaths?: ReadBackPaths;
+  originalPath?: string;
 }
 
 /** A bundle just written, still holding its one-time secret for the read-back check. */
@@ -126,8 +126,8 @@ export async function seal(input: FileNode, out: Pick<FileStorage, "read" | "wri
     // With the payload checked as it was written, `verify` below has only the small members left.
     let payloadMatches: boolean | undefined;
     let tag: Uint8Array;
-    if (o.readBackPaths !== undefined && bulk.encryptCheckedAlongside !== undefined && bulk.macAlongside(size)) {
-      ({ tag, matches: payloadMatches } = await bulk.encryptCheckedAlongside(input, payload, key, iv, macKey, macPrefix, { ...o.readBackPaths, payloadAt }));
+    if (o.originalPath !== undefined && bulk.encryptCheckedAlongside !== undefined && bulk.macAlongside(size)) {
+      ({ tag, matches: payloadMatches } = await bulk.encryptCheckedAlongside(input, payload, key, iv, macKey, macPrefix, o.originalPath));
     } else {
       tag = await bulk.encrypt(input, payload, key, iv, macKey, macPrefix);
     }

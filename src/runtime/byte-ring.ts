@@ -61,30 +61,43 @@ export class ByteRing {
 
   /** Copies all of `src` into the ring, waiting for room as needed. */
   write(src: Uint8Array): void {
-    let done = 0;
+    for (let done = 0; done < src.length; ) {
+      const room = this.reserve(src.length - done);
+      room.set(src.subarray(done, done + room.length));
+      this.commit(room.length);
+      done += room.length;
+    }
+  }
+
+  /**
+   * Room for up to `max` more bytes, waiting for some: a view into the ring itself (contiguous,
+   * so possibly shorter), to be filled and then handed over with `commit`. Filling it directly
+   * (a file read into it) saves a copy: copies into shared memory are V8's slow relaxed ones.
+   */
+  reserve(max: number): Uint8Array {
     let waits = 0;
-    while (done < src.length) {
+    for (;;) {
       this.checkAborted();
       const written = this.count(WRITTEN);
       const read = this.count(READ);
       const free = this.data.length - ((written - read) >>> 0);
-      if (free === 0) {
-        if (Atomics.wait(this.control, READ, read | 0, WAIT_MS) !== "timed-out") waits = 0;
-        else if (++waits >= (Atomics.load(this.control, ALIVE) === 0 ? MAX_WAITS_UNSTARTED : MAX_WAITS_STALLED)) {
-          this.abort();
-          throw new RingAborted(Atomics.load(this.control, ALIVE) === 0 ? "the other thread did not start" : "the other thread stopped reading");
-        }
-        continue;
+      if (free > 0) {
+        const at = written & this.mask;
+        return this.data.subarray(at, at + Math.min(free, max, this.data.length - at));
       }
-      waits = 0;
-      const at = written & this.mask;
-      const n = Math.min(free, src.length - done, this.data.length - at);
-      this.data.set(src.subarray(done, done + n), at);
-      done += n;
-      Atomics.store(this.control, WRITTEN, (written + n) | 0);
-      Atomics.add(this.control, SIGNAL, 1);
-      Atomics.notify(this.control, SIGNAL);
+      if (Atomics.wait(this.control, READ, read | 0, WAIT_MS) !== "timed-out") waits = 0;
+      else if (++waits >= (Atomics.load(this.control, ALIVE) === 0 ? MAX_WAITS_UNSTARTED : MAX_WAITS_STALLED)) {
+        this.abort();
+        throw new RingAborted(Atomics.load(this.control, ALIVE) === 0 ? "the other thread did not start" : "the other thread stopped reading");
+      }
     }
+  }
+
+  /** Hands the first `n` bytes of the last `reserve`d view to the reader. */
+  commit(n: number): void {
+    Atomics.store(this.control, WRITTEN, (this.count(WRITTEN) + n) | 0);
+    Atomics.add(this.control, SIGNAL, 1);
+    Atomics.notify(this.control, SIGNAL);
   }
 
   /** The writer is done: the reader gets 0 once the ring is empty. */
@@ -103,23 +116,35 @@ export class ByteRing {
 
   /** Reads up to `dst.length` bytes, waiting for some; 0 only at the end. */
   read(dst: Uint8Array): number {
+    const bytes = this.peek(dst.length);
+    dst.set(bytes);
+    this.consume(bytes.length);
+    return bytes.length;
+  }
+
+  /**
+   * Up to `max` of the next bytes, waiting for some (empty only at the end): a view into the ring
+   * itself, valid until `consume` frees them (no copy out of shared memory).
+   */
+  peek(max: number): Uint8Array {
     for (;;) {
       this.checkAborted();
       const signal = Atomics.load(this.control, SIGNAL);
       const written = this.count(WRITTEN);
       const read = this.count(READ);
       const used = (written - read) >>> 0;
-      if (used === 0) {
-        if (Atomics.load(this.control, CLOSED) !== 0) return 0;
-        Atomics.wait(this.control, SIGNAL, signal, WAIT_MS);
-        continue;
+      if (used > 0) {
+        const at = read & this.mask;
+        return this.data.subarray(at, at + Math.min(used, max, this.data.length - at));
       }
-      const at = read & this.mask;
-      const n = Math.min(used, dst.length, this.data.length - at);
-      dst.set(this.data.subarray(at, at + n));
-      Atomics.store(this.control, READ, (read + n) | 0);
-      Atomics.notify(this.control, READ);
-      return n;
+      if (Atomics.load(this.control, CLOSED) !== 0) return this.data.subarray(0, 0);
+      Atomics.wait(this.control, SIGNAL, signal, WAIT_MS);
     }
+  }
+
+  /** Frees the first `n` bytes of the last `peek`ed view for the writer. */
+  consume(n: number): void {
+    Atomics.store(this.control, READ, (this.count(READ) + n) | 0);
+    Atomics.notify(this.control, READ);
   }
 }

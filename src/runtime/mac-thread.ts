@@ -9,23 +9,12 @@ import { ByteRing, RingAborted } from "./byte-ring.js";
  * message in memory; the ring carries only ciphertext.
  */
 
-/**
- * The MAC thread's half of the read-back check done alongside the encryption: the MACed data is
- * `prefixLength` bytes, then the ciphertext, each chunk of which is in the bundle file (at
- * `payloadAt`) before it reaches the ring; the thread compares it with the bytes re-read there.
- */
-export interface ReadBackJob {
-  bundle: string;
-  payloadAt: number;
-  prefixLength: number;
-}
-
 /** What the worker is given. `engine: "wasm"` runs `dgst -hmac` in the engine, "node" node:crypto. */
-export type MacSpec = { key: Uint8Array } & ({ engine: "node"; readBack?: ReadBackJob } | { engine: "wasm"; module: WebAssembly.Module });
+export type MacSpec = { key: Uint8Array } & ({ engine: "node" } | { engine: "wasm"; module: WebAssembly.Module });
 export type MacJob = MacSpec & { ring: SharedArrayBuffer; length: number };
 
-/** What the worker posts: the tag (and, with a read-back job, whether every byte matched), or why it failed. */
-export type MacResult = { tag: Uint8Array; matches?: boolean } | { error: string };
+/** What the worker posts: the tag, or why it failed. */
+export type MacResult = { tag: Uint8Array } | { error: string };
 
 const RING_BYTES = 1 << 20;
 
@@ -38,31 +27,17 @@ function workerUrl(): URL {
   return import.meta.url.endsWith(".ts") && !fs.existsSync(here) ? new URL("../../dist/runtime/mac-worker.js", import.meta.url) : here;
 }
 
-/** A MAC thread whose `finish` also says whether its read-back job found every byte as expected. */
-export type CheckingMacThread = Omit<MacThread, "finish"> & { finish(): Promise<{ tag: Uint8Array; matches: boolean }> };
+/**
+ * A MAC thread that can also be fed without a copy: `reserve` gives room in the ring itself, to
+ * fill (a file read into it) and then `commit`.
+ */
+export type RingMacThread = MacThread & { reserve(max: number): Uint8Array; commit(n: number): void };
 
-export function startMacThread(spec: MacSpec, length: number): MacThread {
-  const thread = start(spec, length);
-  return { ...thread, finish: async () => (await thread.finish()).tag };
-}
-
-/** The MAC and the read-back check's payload part on one second thread (`ReadBackJob`). */
-export function startCheckingMacThread(key: Uint8Array, readBack: ReadBackJob, length: number): CheckingMacThread {
-  const thread = start({ engine: "node", key, readBack }, length);
-  return {
-    ...thread,
-    async finish() {
-      const r = await thread.finish();
-      return { tag: r.tag, matches: r.matches === true };
-    },
-  };
-}
-
-function start(spec: MacSpec, length: number): Omit<MacThread, "finish"> & { finish(): Promise<{ tag: Uint8Array; matches?: boolean }> } {
+export function startMacThread(spec: MacSpec, length: number): RingMacThread {
   const ring = new ByteRing(RING_BYTES);
   const worker = new Worker(workerUrl(), { workerData: { ...spec, ring: ring.buffer, length } satisfies MacJob });
-  const result = new Promise<{ tag: Uint8Array; matches?: boolean }>((resolve, reject) => {
-    worker.once("message", (m: MacResult) => ("tag" in m ? resolve(m) : reject(new Error(`mac thread: ${m.error}`))));
+  const result = new Promise<Uint8Array>((resolve, reject) => {
+    worker.once("message", (m: MacResult) => ("tag" in m ? resolve(m.tag) : reject(new Error(`mac thread: ${m.error}`))));
     worker.once("error", (e) => {
       ring.abort();
       reject(e);
@@ -71,15 +46,23 @@ function start(spec: MacSpec, length: number): Omit<MacThread, "finish"> & { fin
   });
   // Unobserved until finish(): an early failure must not become an unhandled rejection.
   result.catch(() => undefined);
+  const failed = (e: unknown) => (e instanceof RingAborted ? new Error(`the MAC thread failed: ${e.message}`, { cause: e }) : e);
   return {
     write(bytes) {
       try {
         ring.write(bytes);
       } catch (e) {
-        if (e instanceof RingAborted) throw new Error(`the MAC thread failed: ${e.message}`, { cause: e });
-        throw e;
+        throw failed(e);
       }
     },
+    reserve(max) {
+      try {
+        return ring.reserve(max);
+      } catch (e) {
+        throw failed(e);
+      }
+    },
+    commit: (n) => ring.commit(n),
     async finish() {
       ring.close();
       try {

@@ -94,7 +94,7 @@ export async function encryptFile(file: string, o: EncryptFileOptions): Promise<
           warnings.push(m);
           o.onWarning?.(m);
         },
-      }, { bundle: temp.path, original: file });
+      }, file);
       return r.meta;
     });
   } catch (e) {

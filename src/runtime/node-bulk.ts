@@ -1,8 +1,9 @@
-import { createCipheriv, createDecipheriv, createHmac, type Cipher, type Decipher } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
 import * as fs from "node:fs";
-import { MAC_THREAD_MIN_BYTES, type Bulk, type ReadBackAlongside } from "../bundle/bulk.js";
+import { MAC_THREAD_MIN_BYTES, type Bulk } from "../bundle/bulk.js";
 import type { FileNode, FileStorage } from "../wasi/index.js";
-import { startCheckingMacThread, startMacThread } from "./mac-thread.js";
+import { startMacThread } from "./mac-thread.js";
+import { NodeFileStorage } from "./node-fs.js";
 
 const CHUNK = 1 << 20;
 
@@ -57,18 +58,15 @@ async function macWhile(key: Uint8Array, prefix: Uint8Array, length: number, bod
   }
 }
 
-/**
- * `input` through the CTR `cipher` into `output`, with the HMAC of `prefix` and the ciphertext:
- * the `output` when encrypting, the `input` when decrypting. CTR's `final()` gives no bytes.
- */
-function ctrWithMac(cipher: Cipher | Decipher, input: FileNode, output: FileNode, macKey: Uint8Array, prefix: Uint8Array, ciphertext: "input" | "output"): Promise<Uint8Array> {
+/** `input` encrypted into `output`, with the HMAC of `prefix` and of the ciphertext written. CTR's `final()` gives no bytes. */
+function encryptWithMac(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, prefix: Uint8Array): Promise<Uint8Array> {
+  const cipher = createCipheriv("aes-256-ctr", key, iv);
   return macWhile(macKey, prefix, input.stat().size, (mac) => {
     pump(
       input,
       (chunk) => {
-        if (ciphertext === "input") mac(chunk);
         const out = cipher.update(chunk);
-        if (ciphertext === "output") mac(out);
+        mac(out);
         return out;
       },
       output,
@@ -78,58 +76,106 @@ function ctrWithMac(cipher: Cipher | Decipher, input: FileNode, output: FileNode
 }
 
 /**
- * `encrypt` for a big payload, with the read-back check done as the payload is written, in two
- * halves on the two threads. Here: each chunk of ciphertext decrypts to the original re-read
- * from its file. On the MAC thread: each chunk, sent there only once written, is what the bundle
- * file holds (see `DiskCopyCheck`). Together: the file's payload decrypts to the original, what
- * the check after the encryption proved, without a pass of its own.
+ * Decrypts `input` into `output` while the MAC thread computes the HMAC of `prefix` and the
+ * ciphertext. Each chunk is read straight into the thread's ring (`reserve`: a copy into shared
+ * memory is V8's slow relaxed one, about 0.7 s per GiB here), decrypted from there, and only then
+ * handed to the thread, so both read the same bytes. Only for big payloads (`macAlongside`).
  */
-async function encryptCheckedAlongside(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, macPrefix: Uint8Array, check: ReadBackAlongside): Promise<{ tag: Uint8Array; matches: boolean }> {
+async function decryptAlongside(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, prefix: Uint8Array): Promise<Uint8Array> {
+  const decipher = createDecipheriv("aes-256-ctr", key, iv);
+  const thread = startMacThread({ engine: "node", key: macKey }, prefix.length + input.stat().size);
+  try {
+    thread.write(prefix);
+    const src = input.open({ read: true, write: false });
+    const dst = output.open({ read: false, write: true });
+    try {
+      dst.truncate(0);
+      for (let at = 0; ; ) {
+        const room = thread.reserve(CHUNK);
+        const n = src.read(room, at);
+        if (n === 0) break;
+        const plain = decipher.update(room.subarray(0, n));
+        thread.commit(n);
+        dst.write(plain, at);
+        at += n;
+      }
+      decipher.final();
+    } finally {
+      src.close();
+      dst.close();
+    }
+    return await thread.finish();
+  } catch (e) {
+    thread.abort();
+    throw e;
+  }
+}
+
+/**
+ * `encrypt` for a big payload, with the read-back check done as the payload is written instead
+ * of in a pass after it. Each chunk, once written, is read back from the bundle file straight
+ * into the MAC thread's ring (see `decryptAlongside` for why not a copy) and compared with what
+ * was computed, so the tag covers the file's own bytes; and the ciphertext is decrypted and
+ * compared with the original re-read from its file. Together: the file's payload decrypts to the
+ * original, what the pass after the encryption proved.
+ */
+async function encryptCheckedAlongside(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, macPrefix: Uint8Array, originalPath: string): Promise<{ tag: Uint8Array; matches: boolean }> {
   const size = input.stat().size;
   const cipher = createCipheriv("aes-256-ctr", key, iv);
   const decipher = createDecipheriv("aes-256-ctr", key, iv);
-  const original = openOriginal(check.original);
+  const original = openOriginal(originalPath);
+  const written = output.open({ read: true, write: false });
   let again = new Uint8Array(0);
   let checked = 0;
   let matches = original !== undefined;
-  const thread = startCheckingMacThread(macKey, { bundle: check.bundle, payloadAt: check.payloadAt, prefixLength: macPrefix.length }, macPrefix.length + size);
+  const thread = startMacThread({ engine: "node", key: macKey }, macPrefix.length + size);
   try {
     thread.write(macPrefix);
     pump(input, (chunk) => cipher.update(chunk), output, (ciphertext) => {
-      thread.write(ciphertext);
-      if (!matches || original === undefined) return;
-      if (again.length < ciphertext.length) again = new Uint8Array(ciphertext.length);
-      const plain = decipher.update(ciphertext);
-      matches = readFully(original, again.subarray(0, plain.length), checked) && plain.equals(again.subarray(0, plain.length));
-      plain.fill(0);
+      for (let done = 0; done < ciphertext.length; ) {
+        const room = thread.reserve(ciphertext.length - done);
+        const computed = ciphertext.subarray(done, done + room.length);
+        if (!(matches && fill(written, room, checked + done) && Buffer.from(room.buffer, room.byteOffset, room.length).equals(computed))) {
+          matches = false;
+          room.set(computed); // the thread still gets its bytes; the encryption is refused anyway
+        }
+        thread.commit(room.length);
+        done += room.length;
+      }
+      if (matches && original !== undefined) {
+        if (again.length < ciphertext.length) again = new Uint8Array(ciphertext.length);
+        const plain = decipher.update(ciphertext);
+        matches = fill(original, again.subarray(0, plain.length), checked) && plain.equals(again.subarray(0, plain.length));
+        plain.fill(0);
+      }
       checked += ciphertext.length;
     });
     cipher.final();
-    const onDisk = await thread.finish();
-    return { tag: onDisk.tag, matches: matches && checked === size && onDisk.matches };
+    return { tag: await thread.finish(), matches: matches && checked === size };
   } catch (e) {
     thread.abort();
     throw e;
   } finally {
     again.fill(0);
-    if (original !== undefined) fs.closeSync(original);
+    written.close();
+    original?.close();
   }
 }
 
 /** The original, opened again for the check (a file that cannot be opened fails the check). */
-function openOriginal(p: string): number | undefined {
+function openOriginal(p: string): NodeFileStorage | undefined {
   try {
-    return fs.openSync(p, "r");
+    return new NodeFileStorage(fs.openSync(p, "r"));
   } catch {
     return undefined;
   }
 }
 
-/** Fills `into` from `fd` at `position`; false if the file ends first or cannot be read. */
-function readFully(fd: number, into: Uint8Array, position: number): boolean {
+/** Fills `into` from `from` at `position`; false if it ends first or cannot be read. */
+function fill(from: Pick<FileStorage, "read">, into: Uint8Array, position: number): boolean {
   try {
     for (let done = 0; done < into.length; ) {
-      const n = fs.readSync(fd, into, done, into.length - done, position + done);
+      const n = from.read(into.subarray(done), position + done);
       if (n === 0) return false;
       done += n;
     }
@@ -146,7 +192,7 @@ function readFully(fd: number, into: Uint8Array, position: number): boolean {
 export const nodeBulk: Bulk = {
   name: "node",
   // One pass: each chunk is encrypted, written and MACed (encrypt-then-MAC over exactly the bytes written).
-  encrypt: (input, output, key, iv, macKey, macPrefix) => ctrWithMac(createCipheriv("aes-256-ctr", key, iv), input, output, macKey, macPrefix, "output"),
+  encrypt: encryptWithMac,
   async decrypt(input, output, key, iv) {
     const decipher = createDecipheriv("aes-256-ctr", key, iv);
     pump(input, (chunk) => decipher.update(chunk), output);
@@ -155,7 +201,7 @@ export const nodeBulk: Bulk = {
   macAlongside,
   encryptCheckedAlongside,
   // One read of each chunk feeds the MAC thread and the decryption at once.
-  decryptAlongside: (input, output, key, iv, macKey, macPrefix) => ctrWithMac(createDecipheriv("aes-256-ctr", key, iv), input, output, macKey, macPrefix, "input"),
+  decryptAlongside,
   async hmac(key, input) {
     const mac = createHmac("sha256", key);
     pump(input, (chunk) => {
