@@ -2,7 +2,8 @@ import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
 import * as fs from "node:fs";
 import { MAC_THREAD_MIN_BYTES, type Bulk } from "../bundle/bulk.js";
 import type { FileNode, FileStorage } from "../wasi/index.js";
-import { startMacThread } from "./mac-thread.js";
+import { CompareSink } from "../bundle/views.js";
+import { startMacThread, type RingMacThread } from "./mac-thread.js";
 import { NodeFileStorage } from "./node-fs.js";
 
 const CHUNK = 1 << 20;
@@ -47,10 +48,15 @@ async function macWhile(key: Uint8Array, prefix: Uint8Array, length: number, bod
     body((bytes) => mac.update(bytes));
     return new Uint8Array(mac.digest());
   }
+  return onMacThread(key, prefix, length, (thread) => body((bytes) => thread.write(bytes)));
+}
+
+/** The HMAC-SHA256 of `prefix` and of the `length` bytes `body` gives the thread, on a second thread. */
+async function onMacThread(key: Uint8Array, prefix: Uint8Array, length: number, body: (thread: RingMacThread) => void): Promise<Uint8Array> {
   const thread = startMacThread({ engine: "node", key }, prefix.length + length);
   try {
     thread.write(prefix);
-    body((bytes) => thread.write(bytes));
+    body(thread);
     return await thread.finish();
   } catch (e) {
     thread.abort();
@@ -83,9 +89,7 @@ function encryptWithMac(input: FileNode, output: FileNode, key: Uint8Array, iv: 
  */
 async function decryptAlongside(input: FileNode, output: FileNode, key: Uint8Array, iv: Uint8Array, macKey: Uint8Array, prefix: Uint8Array): Promise<Uint8Array> {
   const decipher = createDecipheriv("aes-256-ctr", key, iv);
-  const thread = startMacThread({ engine: "node", key: macKey }, prefix.length + input.stat().size);
-  try {
-    thread.write(prefix);
+  return onMacThread(macKey, prefix, input.stat().size, (thread) => {
     const src = input.open({ read: true, write: false });
     const dst = output.open({ read: false, write: true });
     try {
@@ -104,11 +108,7 @@ async function decryptAlongside(input: FileNode, output: FileNode, key: Uint8Arr
       src.close();
       dst.close();
     }
-    return await thread.finish();
-  } catch (e) {
-    thread.abort();
-    throw e;
-  }
+  });
 }
 
 /**
@@ -124,39 +124,35 @@ async function encryptCheckedAlongside(input: FileNode, output: FileNode, key: U
   const cipher = createCipheriv("aes-256-ctr", key, iv);
   const decipher = createDecipheriv("aes-256-ctr", key, iv);
   const original = openOriginal(originalPath);
+  // Decrypted chunks are compared with the original as it is on disk (as the check after sealing does).
+  const compare = original && new CompareSink(original, nodeBulk.equal);
   const written = output.open({ read: true, write: false });
-  let again = new Uint8Array(0);
   let checked = 0;
-  let matches = original !== undefined;
-  const thread = startMacThread({ engine: "node", key: macKey }, macPrefix.length + size);
+  let matches = compare !== undefined;
   try {
-    thread.write(macPrefix);
-    pump(input, (chunk) => cipher.update(chunk), output, (ciphertext) => {
-      for (let done = 0; done < ciphertext.length; ) {
-        const room = thread.reserve(ciphertext.length - done);
-        const computed = ciphertext.subarray(done, done + room.length);
-        if (!(matches && fill(written, room, checked + done) && Buffer.from(room.buffer, room.byteOffset, room.length).equals(computed))) {
-          matches = false;
-          room.set(computed); // the thread still gets its bytes; the encryption is refused anyway
+    const tag = await onMacThread(macKey, macPrefix, size, (thread) =>
+      pump(input, (chunk) => cipher.update(chunk), output, (ciphertext) => {
+        for (let done = 0; done < ciphertext.length; ) {
+          const room = thread.reserve(ciphertext.length - done);
+          const computed = ciphertext.subarray(done, done + room.length);
+          if (!(matches && fill(written, room, checked + done) && Buffer.from(room.buffer, room.byteOffset, room.length).equals(computed))) {
+            matches = false;
+            room.set(computed); // the thread still gets its bytes; the encryption is refused anyway
+          }
+          thread.commit(room.length);
+          done += room.length;
         }
-        thread.commit(room.length);
-        done += room.length;
-      }
-      if (matches && original !== undefined) {
-        if (again.length < ciphertext.length) again = new Uint8Array(ciphertext.length);
-        const plain = decipher.update(ciphertext);
-        matches = fill(original, again.subarray(0, plain.length), checked) && plain.equals(again.subarray(0, plain.length));
-        plain.fill(0);
-      }
-      checked += ciphertext.length;
-    });
+        if (matches && compare !== undefined) {
+          const plain = decipher.update(ciphertext);
+          compare.write(plain, checked);
+          plain.fill(0);
+        }
+        checked += ciphertext.length;
+      }),
+    );
     cipher.final();
-    return { tag: await thread.finish(), matches: matches && checked === size };
-  } catch (e) {
-    thread.abort();
-    throw e;
+    return { tag, matches: matches && compare !== undefined && compare.matches(size) };
   } finally {
-    again.fill(0);
     written.close();
     original?.close();
   }
