@@ -185,11 +185,12 @@ describe("installed from the tarball, offline, with no toolchain and no host ope
   }, 30_000);
 
   it("the library resolves by name from node_modules (Node)", () => {
-    const script = `import { decryptBytes, encryptBytes, generateKeyPair, opensslVersion } from "${pkg.name}";
+    const script = `import { decryptBytes, encryptBytes, generateKeyPair } from "${pkg.name}";
+import { openssl } from "${pkg.name}/openssl";
 const k = await generateKeyPair({ bits: 2048 });
 const sealed = await encryptBytes(new TextEncoder().encode("hi"), { publicKeys: [k.publicKey] });
 const { plaintext } = await decryptBytes(sealed, { privateKey: { key: k.privateKey } });
-console.log(new TextDecoder().decode(plaintext), await opensslVersion());`;
+console.log(new TextDecoder().decode(plaintext), await openssl.version());`;
     const r = run("node", ["--input-type=module", "-e", script], app);
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout).toMatch(/^hi OpenSSL 3\.5\.7 /);

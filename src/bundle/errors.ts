@@ -54,3 +54,8 @@ export class KeyTooShortError extends OpensslwrapError {
 export class FileExistsError extends OpensslwrapError {
   override name = "FileExistsError";
 }
+
+/** The first line of an error's message: what the command line and the web page show of a failure. */
+export function errorLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
+}

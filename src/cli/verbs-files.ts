@@ -1,6 +1,7 @@
-import { decryptFile, rotateFile } from "../runtime/node-api.js";
+import type { EngineChoice } from "../bundle/bulk/engine.js";
+import type { Context } from "../bundle/context.js";
+import { decryptFile, rotateFile } from "../verbs/node.js";
 import { encryptAll, type FileResult } from "./batch.js";
-import type { Engine } from "../bundle/bulk.js";
 import { flag, need, parse, str, strs, UsageError, type Parsed } from "./args.js";
 import { fileSize, help, json, privateKey, readFile, say, warn, wipeKey } from "./io.js";
 import { progress } from "./progress.js";
@@ -24,13 +25,13 @@ The bundle is verified by reading it back before FILE is overwritten and removed
   --json                  print results as JSON`;
 
 /** --engine: "auto" (default) or "wasm". */
-function engine(p: Parsed): Engine {
+function engine(p: Parsed): EngineChoice {
   const e = str(p, "engine") ?? "auto";
   if (e !== "auto" && e !== "wasm") throw new UsageError("--engine is auto or wasm");
   return e;
 }
 
-export async function encryptVerb(args: string[]): Promise<number> {
+export async function encryptVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, {
     pubkey: { type: "string", multiple: true },
     keep: { type: "boolean" },
@@ -58,7 +59,7 @@ export async function encryptVerb(args: string[]): Promise<number> {
     const options = { publicKeys, signWith, out: str(p, "out"), keep: flag(p, "keep"), noMeta: flag(p, "no-meta"), noName: flag(p, "no-name"), noDate: flag(p, "no-date"), note: str(p, "note"), engine: engine(p) };
     const sizes = p.positionals.map(fileSize);
     const bars = progress("encrypting", p.positionals, sizes, !asJson);
-    await encryptAll(p.positionals, sizes, options, {
+    await encryptAll(ctx, p.positionals, sizes, options, {
       onResult: (r) => {
         results.push(r);
         if (asJson) return;
@@ -91,7 +92,7 @@ integrity is checked before any plaintext is written; BUNDLE is kept.
   --engine wasm           keep all cryptography in the wasm engine
   --json                  print results as JSON`;
 
-export async function decryptVerb(args: string[]): Promise<number> {
+export async function decryptVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
   if (flag(p, "help")) return help(DECRYPT_HELP);
   if (p.positionals.length === 0) throw new UsageError("no BUNDLE to decrypt");
@@ -101,7 +102,7 @@ export async function decryptVerb(args: string[]): Promise<number> {
   const bars = progress("decrypting", p.positionals, p.positionals.map(fileSize), !flag(p, "json"));
   try {
     for (const [i, bundle] of p.positionals.entries()) {
-      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: bars.update && ((done, total) => bars.update?.(i, done, total)) });
+      const r = await decryptFile(ctx, bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: bars.update && ((done, total) => bars.update?.(i, done, total)) });
       bars.finish(i);
       results.push({ bundle, output: r.output });
       if (!flag(p, "json")) bars.print(() => say(r.output));
@@ -126,7 +127,7 @@ replacing BUNDLE atomically. The meta-data keeps the history of earlier encrypti
   --engine wasm           keep all cryptography in the wasm engine
   --json                  print the result as JSON`;
 
-export async function rotateVerb(args: string[]): Promise<number> {
+export async function rotateVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, { privkey: { type: "string" }, pubkey: { type: "string", multiple: true }, "passphrase-file": { type: "string" }, "no-date": { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
   if (flag(p, "help")) return help(ROTATE_HELP);
   const [bundle, ...extra] = p.positionals;
@@ -135,7 +136,7 @@ export async function rotateVerb(args: string[]): Promise<number> {
   if (pubkeys.length === 0) throw new UsageError("--pubkey is required");
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
   try {
-    const r = await rotateFile(bundle, key, { publicKeys: pubkeys.map((k) => readFile(k, "public key")), noDate: flag(p, "no-date"), engine: engine(p), onWarning: warn });
+    const r = await rotateFile(ctx, bundle, key, { publicKeys: pubkeys.map((k) => readFile(k, "public key")), noDate: flag(p, "no-date"), engine: engine(p), onWarning: warn });
     if (flag(p, "json")) json({ bundle: r.bundle, recipients: r.meta.recipients ?? [] });
     else say(r.bundle);
   } finally {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { Worker } from "node:worker_threads";
-import type { MacThread } from "../bundle/bulk.js";
+import type { MacThread } from "../../bundle/bulk/engine.js";
+import type { WasmMacThreads } from "../../bundle/bulk/wasm.js";
 import { ByteRing, RingAborted } from "./byte-ring.js";
 
 /**
@@ -13,18 +14,19 @@ import { ByteRing, RingAborted } from "./byte-ring.js";
 export type MacSpec = { key: Uint8Array } & ({ engine: "node" } | { engine: "wasm"; module: WebAssembly.Module });
 export type MacJob = MacSpec & { ring: SharedArrayBuffer; length: number };
 
-/** What the worker posts: the tag, or why it failed. */
-export type MacResult = { tag: Uint8Array } | { error: string };
+/** What the worker posts once: the tag, or why it failed. */
+export type MacResult = { type: "tag"; tag: Uint8Array } | { type: "error"; message: string };
 
 const RING_BYTES = 1 << 20;
 
 /**
- * The worker's script. Run from the TypeScript sources (vitest), there is no .js beside this
- * module: use the build's (`npm test` builds first).
+ * The worker's script, beside this module in the build. Run from the TypeScript sources (vitest),
+ * there is no .js here: the build's is used, which the test set-up makes from the same sources
+ * before any test runs (vitest.setup.ts).
  */
 function workerUrl(): URL {
   const here = new URL("./mac-worker.js", import.meta.url);
-  return import.meta.url.endsWith(".ts") && !fs.existsSync(here) ? new URL("../../dist/runtime/mac-worker.js", import.meta.url) : here;
+  return import.meta.url.endsWith(".ts") && !fs.existsSync(here) ? new URL("../../../dist/runtime/node/mac-worker.js", import.meta.url) : here;
 }
 
 /**
@@ -37,7 +39,7 @@ export function startMacThread(spec: MacSpec, length: number): RingMacThread {
   const ring = new ByteRing(RING_BYTES);
   const worker = new Worker(workerUrl(), { workerData: { ...spec, ring: ring.buffer, length } satisfies MacJob });
   const result = new Promise<Uint8Array>((resolve, reject) => {
-    worker.once("message", (m: MacResult) => ("tag" in m ? resolve(m.tag) : reject(new Error(`mac thread: ${m.error}`))));
+    worker.once("message", (m: MacResult) => (m.type === "tag" ? resolve(m.tag) : reject(new Error(`mac thread: ${m.message}`))));
     worker.once("error", (e) => {
       ring.abort();
       reject(e);
@@ -78,5 +80,5 @@ export function startMacThread(spec: MacSpec, length: number): RingMacThread {
   };
 }
 
-/** For the wasm engine's bulk path (`setWasmMacThreads`). */
-export const wasmMacThread = (key: Uint8Array, module: WebAssembly.Module, length: number): MacThread => startMacThread({ engine: "wasm", key, module }, length);
+/** MAC threads for the wasm bulk engine: the engine's `dgst -hmac` on a worker. */
+export const wasmMacThreads: WasmMacThreads = (key, module, length) => startMacThread({ engine: "wasm", key, module }, length);

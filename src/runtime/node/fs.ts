@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { Errno, FsError, type FileStorage, type HostFs, type HostStat, type OpenMode } from "../wasi/index.js";
+import { Errno, FsError, type FileStorage, type HostFs, type HostStat, type OpenMode } from "../../wasi/index.js";
 
 const ERRNO: Record<string, Errno> = {
   EACCES: Errno.ACCES,

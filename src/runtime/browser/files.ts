@@ -1,4 +1,5 @@
-import { Errno, FileType, FsError, MemoryFile, type FileNode, type FileStorage, type NodeStat, type OpenMode } from "../wasi/index.js";
+import { hex } from "../../openssl/hex.js";
+import { Errno, FileType, FsError, MemoryFile, type FileNode, type FileStorage, type NodeStat, type OpenMode } from "../../wasi/index.js";
 
 /**
  * Browser files as virtual files for the engine, for a dedicated Web Worker (the engine's file
@@ -192,7 +193,7 @@ export interface OutputFile {
 }
 
 const SESSION_PREFIX = "opensslwrap-session-";
-const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
+const randomId = () => hex(crypto.getRandomValues(new Uint8Array(8)));
 
 let session: Promise<FileSystemDirectoryHandle | undefined> | undefined;
 const outputs = new Map<string, { dir: FileSystemDirectoryHandle; name: string }>();

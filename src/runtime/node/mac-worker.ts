@@ -11,11 +11,8 @@ import type { MacJob, MacResult } from "./mac-thread.js";
 async function run(job: MacJob, ring: ByteRing): Promise<Uint8Array> {
   if (job.engine === "wasm") {
     const { ringFile } = await import("./mac-ring-file.js");
-    const { setEngineLoader } = await import("../openssl/engine.js");
-    const { hmac } = await import("../openssl/index.js");
-    const module = job.module;
-    setEngineLoader(async () => module);
-    return hmac(job.key, ringFile(ring, job.length));
+    const { hmac, OpenSSL } = await import("../../openssl/index.js");
+    return hmac(OpenSSL.of(job.module), job.key, ringFile(ring, job.length));
   }
   const mac = createHmac("sha256", job.key);
   // Straight from the ring's memory: a copy out of shared memory is V8's slow relaxed one.
@@ -30,9 +27,9 @@ const job = workerData as MacJob;
 const ring = new ByteRing(job.ring);
 ring.markAlive();
 run(job, ring).then(
-  (tag) => parentPort?.postMessage({ tag } satisfies MacResult),
+  (tag) => parentPort?.postMessage({ type: "tag", tag } satisfies MacResult),
   (e: unknown) => {
     ring.abort();
-    parentPort?.postMessage({ error: e instanceof Error ? e.message : String(e) } satisfies MacResult);
+    parentPort?.postMessage({ type: "error", message: e instanceof Error ? e.message : String(e) } satisfies MacResult);
   },
 ).finally(() => job.key.fill(0));

@@ -1,12 +1,12 @@
-import { Errno, FsError } from "../wasi/index.js";
-import type { Bulk } from "./bulk.js";
-import { VirtualFile, type WindowFile } from "./views.js";
+import { Errno, FsError, type FileStorage } from "../../wasi/index.js";
+import { VirtualFile } from "../views.js";
+import type { CtrIv } from "./keys.js";
 
 const BLOCK = 16;
 const WINDOW = 1 << 20;
 
-/** The CTR counter block for byte `offset`: the IV as a 128-bit big-endian number, plus offset/16. */
-export function counterAt(iv: Uint8Array, offset: number): Uint8Array {
+/** The CTR counter block for byte `offset`: the IV as a 128-bit big-endian number, plus offset/16 (mod 2^128). */
+export function counterAt(iv: CtrIv | Uint8Array, offset: number): Uint8Array {
   let carry = BigInt(Math.floor(offset / BLOCK));
   const out = Uint8Array.from(iv);
   for (let i = BLOCK - 1; i >= 0 && carry > 0n; i--) {
@@ -17,26 +17,28 @@ export function counterAt(iv: Uint8Array, offset: number): Uint8Array {
   return out;
 }
 
+/** AES-256-CTR of `data` from counter block `counter`, synchronously (the key is the engine's to hold). */
+export type CtrAt = (counter: Uint8Array, data: Uint8Array) => Uint8Array;
+
 /**
- * The plaintext of a CTR payload, read on demand: each read decrypts just the blocks asked for
- * (in a fresh engine instance, or natively when accelerated). Plaintext exists only in memory,
- * one read at a time, so rotation never writes it anywhere (CTR blocks decrypt independently).
+ * The plaintext of a CTR payload, read on demand: each read decrypts just the blocks asked for,
+ * one window at a time, so rotation never writes plaintext anywhere (CTR blocks decrypt
+ * independently). Reads are synchronous: the engine reading this file runs synchronously.
  */
 export class CtrPlaintextView extends VirtualFile {
   /** The last window decrypted: readers ask in small pieces, an engine run costs milliseconds. */
   private window: { start: number; plain: Uint8Array } | undefined;
 
   constructor(
-    private readonly bulk: Bulk,
-    private readonly payload: WindowFile,
-    private readonly key: Uint8Array,
-    private readonly iv: Uint8Array,
+    private readonly ciphertext: Pick<FileStorage, "read" | "size">,
+    private readonly iv: CtrIv,
+    private readonly ctr: CtrAt,
   ) {
     super();
   }
 
   size(): number {
-    return this.payload.size();
+    return this.ciphertext.size();
   }
 
   override read(dst: Uint8Array, position: number): number {
@@ -60,12 +62,12 @@ export class CtrPlaintextView extends VirtualFile {
     const cipher = new Uint8Array(stop - start);
     let done = 0;
     while (done < cipher.length) {
-      const n = this.payload.read(cipher.subarray(done), start + done);
+      const n = this.ciphertext.read(cipher.subarray(done), start + done);
       if (n === 0) throw new FsError(Errno.IO, "payload shorter than declared");
       done += n;
     }
     this.close();
-    this.window = { start, plain: this.bulk.ctr(this.key, counterAt(this.iv, start), cipher) };
+    this.window = { start, plain: this.ctr(counterAt(this.iv, start), cipher) };
     return this.window;
   }
 }

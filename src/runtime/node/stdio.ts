@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import type { InputStream, OutputStream } from "../wasi/index.js";
+import type { InputStream, OutputStream } from "../../wasi/index.js";
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 

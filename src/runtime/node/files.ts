@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { FileExistsError } from "../bundle/errors.js";
-import { FileType, type FileNode, type FileStorage } from "../wasi/index.js";
-import { NodeFileStorage } from "./node-fs.js";
+import { FileExistsError } from "../../bundle/errors.js";
+import { FileType, type FileNode, type FileStorage } from "../../wasi/index.js";
+import { NodeFileStorage } from "./fs.js";
 
 /**
  * Safe file handling on the real disk: outputs are written under a temporary name (0600, same
