@@ -115,7 +115,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("npm pack", () => {
   it("ships the built library, CLI, engine and recovery tools, and nothing of the build", () => {
-    for (const f of ["package.json", "README.md", "LICENSE", "dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "wasm/openssl.wasm", "wasm/manifest.json", "scripts/decrypt-with-openssl.sh", "docs/FORMAT.md"]) {
+    for (const f of ["package.json", "README.md", "LICENSE", "dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "wasm/openssl.wasm", "wasm/manifest.json", "scripts/decrypt-with-openssl.sh", "docs/FORMAT.md", "docs/LEGACY.md"]) {
       expect(files, f).toContain(f);
     }
     const forbidden = /^(src|test|build|\.cache|node_modules|scripts\/openssl-wasm|\.ci|\.git)\//;

@@ -11,7 +11,7 @@ import { listTar, readMember, type ByteSource, type TarEntry } from "./tar.js";
  * opensslwrap (2012-2013) and pyFileSec 0.2.x (2013-2014). Both are a gzip-compressed tar of
  * `X.aes256` (`openssl enc -aes-256-cbc -a -salt` base64 text), the password RSA-OAEP(SHA-1)
  * wrapped (`X.aes256pwd.rsa`, resp. `X.aes256.pwdrsa`) and optional meta-data `Y.meta`.
- * See shared/formats/legacy-bundles.md.
+ * docs/LEGACY.md describes both layouts.
  */
 
 export type LegacyLayout = "opensslwrap-2012" | "pyfilesec-0.2";
