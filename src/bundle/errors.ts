@@ -54,3 +54,11 @@ export class KeyTooShortError extends OpensslwrapError {
 export class FileExistsError extends OpensslwrapError {
   override name = "FileExistsError";
 }
+
+/**
+ * A file could not be replaced, moved or removed because another program holds it (Windows: a
+ * spreadsheet or editor that has it open, antivirus, an indexer, a sync client), after retrying.
+ */
+export class FileBusyError extends OpensslwrapError {
+  override name = "FileBusyError";
+}

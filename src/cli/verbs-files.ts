@@ -45,10 +45,11 @@ export async function encryptVerb(args: string[]): Promise<number> {
     engine: { type: "string" },
   });
   if (flag(p, "help")) return help(ENCRYPT_HELP);
-  if (p.positionals.length === 0) throw new UsageError("no FILE to encrypt");
+  const files = p.positionals;
+  if (files.length === 0) throw new UsageError("no FILE to encrypt");
   const pubkeys = strs(p, "pubkey");
   if (pubkeys.length === 0) throw new UsageError("--pubkey is required");
-  if (str(p, "out") !== undefined && p.positionals.length > 1) throw new UsageError("--out works with one FILE only");
+  if (str(p, "out") !== undefined && files.length > 1) throw new UsageError("--out works with one FILE only");
   const signPath = str(p, "sign-with");
   const signWith = signPath === undefined ? undefined : await privateKey(signPath, str(p, "passphrase-file"));
   const asJson = flag(p, "json");
@@ -56,9 +57,9 @@ export async function encryptVerb(args: string[]): Promise<number> {
   const results: FileResult[] = [];
   try {
     const options = { publicKeys, signWith, out: str(p, "out"), keep: flag(p, "keep"), noMeta: flag(p, "no-meta"), noName: flag(p, "no-name"), noDate: flag(p, "no-date"), note: str(p, "note"), engine: engine(p) };
-    const sizes = p.positionals.map(fileSize);
-    const bars = progress("encrypting", p.positionals, sizes, !asJson);
-    await encryptAll(p.positionals, sizes, options, {
+    const sizes = files.map(fileSize);
+    const bars = progress("encrypting", files, sizes, !asJson);
+    await encryptAll(files, sizes, options, {
       onResult: (r) => {
         results.push(r);
         if (asJson) return;
@@ -75,7 +76,7 @@ export async function encryptVerb(args: string[]): Promise<number> {
   }
   const failed = results.filter((r) => r.error !== undefined);
   if (asJson) json(results.map((r) => ({ file: r.file, ...(r.bundle !== undefined ? { bundle: r.bundle, kept: flag(p, "keep") } : { error: r.error }), warnings: r.warnings })));
-  else for (const r of failed) process.stderr.write(`opensslwrap: ${p.positionals.length > 1 ? `${r.file}: ` : ""}${r.error ?? ""}\n`);
+  else for (const r of failed) process.stderr.write(`opensslwrap: ${files.length > 1 ? `${r.file}: ` : ""}${r.error ?? ""}\n`);
   return failed.length > 0 ? 1 : 0;
 }
 
@@ -94,17 +95,23 @@ integrity is checked before any plaintext is written; BUNDLE is kept.
 export async function decryptVerb(args: string[]): Promise<number> {
   const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
   if (flag(p, "help")) return help(DECRYPT_HELP);
-  if (p.positionals.length === 0) throw new UsageError("no BUNDLE to decrypt");
-  if (str(p, "out") !== undefined && p.positionals.length > 1) throw new UsageError("--out works with one BUNDLE only");
+  const bundles = p.positionals;
+  if (bundles.length === 0) throw new UsageError("no BUNDLE to decrypt");
+  if (str(p, "out") !== undefined && bundles.length > 1) throw new UsageError("--out works with one BUNDLE only");
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
   const results = [];
-  const bars = progress("decrypting", p.positionals, p.positionals.map(fileSize), !flag(p, "json"));
+  const bars = progress("decrypting", bundles, bundles.map(fileSize), !flag(p, "json"));
   try {
-    for (const [i, bundle] of p.positionals.entries()) {
-      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: bars.update && ((done, total) => bars.update?.(i, done, total)) });
+    for (const [i, bundle] of bundles.entries()) {
+      const warnings: string[] = [];
+      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: bars.update && ((done, total) => bars.update?.(i, done, total)), onWarning: (m) => warnings.push(m) });
       bars.finish(i);
-      results.push({ bundle, output: r.output });
-      if (!flag(p, "json")) bars.print(() => say(r.output));
+      results.push({ bundle, output: r.output, ...(warnings.length > 0 ? { warnings } : {}) });
+      if (!flag(p, "json"))
+        bars.print(() => {
+          for (const w of warnings) warn(w);
+          say(r.output);
+        });
     }
   } finally {
     bars.stop();

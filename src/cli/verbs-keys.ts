@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { generateKeys, readMeta, signPath, verifyPath } from "../runtime/node-api.js";
 import { flag, need, parse, str, UsageError } from "./args.js";
-import { help, json, printable, privateKey, readFile, say, wipeKey } from "./io.js";
+import { help, json, printable, privateKey, readFile, say, warn, wipeKey } from "./io.js";
 import { passphrase } from "./passphrase.js";
 
 export const GENKEYS_HELP = `usage: opensslwrap genkeys --out-dir DIR [--name NAME] [--bits 4096] [--passphrase-file F | --no-passphrase]
@@ -19,7 +19,7 @@ export async function genkeysVerb(args: string[]): Promise<number> {
   const pass = flag(p, "no-passphrase") ? undefined : await passphrase(str(p, "passphrase-file"), "passphrase for the new private key: ", true);
   if (pass === undefined && !flag(p, "no-passphrase")) throw new UsageError("give --passphrase-file F (or OPENSSLWRAP_PASSPHRASE), or --no-passphrase");
   try {
-    const r = await generateKeys({ outDir: need(str(p, "out-dir"), "--out-dir"), name: str(p, "name"), bits, passphrase: pass });
+    const r = await generateKeys({ outDir: need(str(p, "out-dir"), "--out-dir"), name: str(p, "name"), bits, passphrase: pass, onWarning: warn });
     say(r.publicPath);
     say(r.privatePath);
   } finally {

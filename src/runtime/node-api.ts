@@ -23,14 +23,15 @@ function openRead(p: string): NodeFileStorage {
 }
 
 /** Runs `body` on a temp file next to `finalPath`; commits it there on success, removes it on failure. */
-async function viaTemp<T>(finalPath: string, overwrite: boolean, body: (temp: TempFile) => Promise<T>): Promise<T> {
+async function viaTemp<T>(finalPath: string, overwrite: boolean, body: (temp: TempFile) => Promise<T>, onWarning?: (message: string) => void): Promise<T> {
   if (!overwrite) refuseExisting(finalPath);
   const temp = createTemp(finalPath);
   try {
     const result = await body(temp);
     await temp.storage.durable();
     temp.storage.close();
-    await commit(temp.path, finalPath, overwrite);
+    const warning = await commit(temp.path, finalPath, overwrite);
+    if (warning !== undefined) onWarning?.(warning);
     return result;
   } catch (e) {
     await temp.storage.settle();
@@ -78,6 +79,10 @@ export interface EncryptFileOptions extends Omit<EncryptOptions, "name" | "platf
  */
 export async function encryptFile(file: string, o: EncryptFileOptions): Promise<{ bundle: string; meta: Meta; warnings: string[] }> {
   const warnings: string[] = [];
+  const onWarning = (m: string) => {
+    warnings.push(m);
+    o.onWarning?.(m);
+  };
   const bundle = o.out ?? `${file}.enc`;
   const st = fs.statSync(file);
   if (!st.isFile()) throw new FormatError(`${file} is not a regular file`);
@@ -90,13 +95,10 @@ export async function encryptFile(file: string, o: EncryptFileOptions): Promise<
         ...o,
         name: path.basename(file),
         platform: platform(),
-        onWarning: (m) => {
-          warnings.push(m);
-          o.onWarning?.(m);
-        },
+        onWarning,
       }, file);
       return r.meta;
-    });
+    }, onWarning);
   } catch (e) {
     // A file that grows while it is read fails deep in the engine ("payload larger than declared"):
     // name the cause.
@@ -116,7 +118,7 @@ export async function encryptFile(file: string, o: EncryptFileOptions): Promise<
       // e.g. EROFS, EACCES: without this the one line read like a failed encryption.
       throw new Error(`${bundle} was written and verified, but ${file} could not be removed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
-    if (w !== undefined) warnings.push(w);
+    if (w !== undefined) onWarning(w);
   }
   return { bundle, meta, warnings };
 }
@@ -141,6 +143,8 @@ export interface DecryptFileOptions {
   engine?: Engine;
   /** Called as plaintext is written: bytes done so far, and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Told, in one line each, what was done differently (a temp name that could not be removed...). */
+  onWarning?: (message: string) => void;
 }
 
 function defaultOutput(bundle: string, recordedName: string | undefined): string {
@@ -175,7 +179,7 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
       const output = o.out ?? defaultOutput(bundle, info.originalName);
       refuseBundleItself(bundle, output);
       try {
-        await viaTemp(output, o.force === true, async (temp) => temp.storage.write(plaintext, 0));
+        await viaTemp(output, o.force === true, async (temp) => temp.storage.write(plaintext, 0), o.onWarning);
       } finally {
         plaintext.fill(0);
       }
@@ -194,7 +198,7 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
         const total = b.header.payloadBytes;
         await (alongside ? decryptVerifying : decryptPayload)(b, secret, o.onProgress === undefined ? out : new ObservedFile(out, (done) => o.onProgress?.(done, total)), bulk);
         if (temp.storage.size() !== b.header.payloadBytes) throw new FormatError("decrypted size differs from the header");
-      });
+      }, o.onWarning);
       return { output, meta: b.meta };
     } finally {
       secret.fill(0);
@@ -209,7 +213,7 @@ export async function rotateFile(bundle: string, privateKey: KeyInput, o: Omit<E
   const source = openRead(bundle);
   try {
     if (isLegacySource(source)) throw new FormatError("legacy bundles cannot be rotated in place: decrypt it, then encrypt the file again");
-    const meta = await viaTemp(bundle, true, async (temp) => (await rotateTo(source, temp.storage, privateKey, { ...o, platform: platform() })).meta);
+    const meta = await viaTemp(bundle, true, async (temp) => (await rotateTo(source, temp.storage, privateKey, { ...o, platform: platform() })).meta, o.onWarning);
     return { bundle, meta };
   } finally {
     source.close();
@@ -234,15 +238,15 @@ export function verifyPath(file: string, publicKey: Uint8Array, signature: Uint8
 }
 
 /** Writes DIR/NAME.pub.pem (0644) and DIR/NAME.priv.pem (0600); refuses to replace either. */
-export async function generateKeys(o: { outDir: string; name?: string; bits?: number; passphrase?: Uint8Array | string }): Promise<KeyPair & { publicPath: string; privatePath: string }> {
+export async function generateKeys(o: { outDir: string; name?: string; bits?: number; passphrase?: Uint8Array | string; onWarning?: (message: string) => void }): Promise<KeyPair & { publicPath: string; privatePath: string }> {
   const name = o.name ?? "opensslwrap";
   const publicPath = path.join(o.outDir, `${name}.pub.pem`);
   const privatePath = path.join(o.outDir, `${name}.priv.pem`);
   for (const p of [publicPath, privatePath]) if (fs.existsSync(p)) throw new FileExistsError(`${p} exists; not overwriting`);
   fs.mkdirSync(o.outDir, { recursive: true, mode: 0o700 });
   const pair = await generateKeyPair(o);
-  await viaTemp(privatePath, false, async (t) => t.storage.write(pair.privateKey, 0));
-  await viaTemp(publicPath, false, async (t) => t.storage.write(pair.publicKey, 0));
+  await viaTemp(privatePath, false, async (t) => t.storage.write(pair.privateKey, 0), o.onWarning);
+  await viaTemp(publicPath, false, async (t) => t.storage.write(pair.publicKey, 0), o.onWarning);
   fs.chmodSync(publicPath, 0o644);
   return { ...pair, publicPath, privatePath };
 }
