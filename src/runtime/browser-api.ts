@@ -1,7 +1,8 @@
 import { decryptBytes, encryptTo, readMetaFrom, signFile, unlock, verifyFile, type BundleInfo, type EncryptOptions } from "../api.js";
 import { FormatError } from "../bundle/errors.js";
 import { isLegacySource, type LegacyInfo } from "../bundle/legacy.js";
-import { safeBaseName, type Meta } from "../bundle/meta.js";
+import type { Meta } from "../bundle/meta.js";
+import { usableName } from "../bundle/names.js";
 import type { ByteSource } from "../bundle/tar.js";
 import { decryptPayload } from "../bundle/v2.js";
 import { ObservedFile } from "../bundle/views.js";
@@ -146,7 +147,8 @@ export async function encryptBlob(file: File, o: EncryptBlobOptions): Promise<{ 
 }
 
 function outputName(bundleName: string, recorded: string | undefined): string {
-  const name = recorded === undefined ? undefined : safeBaseName(recorded);
+  // Windows' rules in every browser: a download can land on any system, or on a FAT stick.
+  const name = recorded === undefined ? undefined : usableName(recorded, "win32").name;
   if (name !== undefined) return name;
   return bundleName.endsWith(".enc") && bundleName.length > 4 ? bundleName.slice(0, -4) : `${bundleName}.decrypted`;
 }

@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { encryptTo, generateKeyPair, openWithKey, readMetaFrom, rotateTo, signFile, verifyFile, type BundleInfo, type EncryptOptions, type KeyPair } from "../api.js";
 import { FileExistsError, FormatError } from "../bundle/errors.js";
 import { decryptLegacy, isLegacySource } from "../bundle/legacy.js";
-import { safeBaseName, type Meta } from "../bundle/meta.js";
+import type { Meta } from "../bundle/meta.js";
+import { usableName } from "../bundle/names.js";
 import type { Engine } from "../bundle/bulk.js";
 import { authenticate, decryptPayload, decryptVerifying } from "../bundle/v2.js";
 import { ObservedFile } from "../bundle/views.js";
@@ -143,12 +144,13 @@ export interface DecryptFileOptions {
   engine?: Engine;
   /** Called as plaintext is written: bytes done so far, and the total. */
   onProgress?: (done: number, total: number) => void;
-  /** Told, in one line each, what was done differently (a temp name that could not be removed...). */
+  /** Told, in one line each, what was done differently (a recorded name changed to one this OS can use...). */
   onWarning?: (message: string) => void;
 }
 
-function defaultOutput(bundle: string, recordedName: string | undefined): string {
-  const name = recordedName === undefined ? undefined : safeBaseName(recordedName);
+function defaultOutput(bundle: string, recordedName: string | undefined, onWarning?: (message: string) => void): string {
+  const { name, warning } = recordedName === undefined ? { name: undefined, warning: undefined } : usableName(recordedName, process.platform);
+  if (warning !== undefined) onWarning?.(warning);
   if (name !== undefined) return path.join(path.dirname(bundle), name);
   return bundle.endsWith(".enc") ? bundle.slice(0, -4) : `${bundle}.decrypted`;
 }
@@ -176,7 +178,7 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
   try {
     if (isLegacySource(source)) {
       const { plaintext, info } = await decryptLegacy(fs.readFileSync(bundle), o.privateKey);
-      const output = o.out ?? defaultOutput(bundle, info.originalName);
+      const output = o.out ?? defaultOutput(bundle, info.originalName, o.onWarning);
       refuseBundleItself(bundle, output);
       try {
         await viaTemp(output, o.force === true, async (temp) => temp.storage.write(plaintext, 0), o.onWarning);
@@ -187,7 +189,7 @@ export async function decryptFile(bundle: string, o: DecryptFileOptions): Promis
     }
     const { bundle: b, secret, bulk } = await openWithKey(source, o.privateKey, o.engine);
     try {
-      const output = o.out ?? defaultOutput(bundle, b.meta.file?.name);
+      const output = o.out ?? defaultOutput(bundle, b.meta.file?.name, o.onWarning);
       refuseBundleItself(bundle, output);
       // Small payloads: the tag is checked before any file is created. Big ones: a second thread
       // checks it while the payload is decrypted into the temp file, removed if the tag is wrong.
