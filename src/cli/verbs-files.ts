@@ -2,6 +2,7 @@ import { decryptFile, rotateFile } from "../runtime/node-api.js";
 import { encryptAll, type FileResult } from "./batch.js";
 import type { Engine } from "../bundle/bulk.js";
 import { flag, need, parse, str, strs, UsageError, type Parsed } from "./args.js";
+import { fileArgs } from "./glob.js";
 import { fileSize, help, json, privateKey, readFile, say, warn, wipeKey } from "./io.js";
 import { progress } from "./progress.js";
 
@@ -45,7 +46,7 @@ export async function encryptVerb(args: string[]): Promise<number> {
     engine: { type: "string" },
   });
   if (flag(p, "help")) return help(ENCRYPT_HELP);
-  const files = p.positionals;
+  const files = fileArgs(p.positionals);
   if (files.length === 0) throw new UsageError("no FILE to encrypt");
   const pubkeys = strs(p, "pubkey");
   if (pubkeys.length === 0) throw new UsageError("--pubkey is required");
@@ -95,7 +96,7 @@ integrity is checked before any plaintext is written; BUNDLE is kept.
 export async function decryptVerb(args: string[]): Promise<number> {
   const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
   if (flag(p, "help")) return help(DECRYPT_HELP);
-  const bundles = p.positionals;
+  const bundles = fileArgs(p.positionals);
   if (bundles.length === 0) throw new UsageError("no BUNDLE to decrypt");
   if (str(p, "out") !== undefined && bundles.length > 1) throw new UsageError("--out works with one BUNDLE only");
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
@@ -136,7 +137,7 @@ replacing BUNDLE atomically. The meta-data keeps the history of earlier encrypti
 export async function rotateVerb(args: string[]): Promise<number> {
   const p = parse(args, { privkey: { type: "string" }, pubkey: { type: "string", multiple: true }, "passphrase-file": { type: "string" }, "no-date": { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
   if (flag(p, "help")) return help(ROTATE_HELP);
-  const [bundle, ...extra] = p.positionals;
+  const [bundle, ...extra] = fileArgs(p.positionals);
   if (bundle === undefined || extra.length > 0) throw new UsageError("rotate takes exactly one BUNDLE");
   const pubkeys = strs(p, "pubkey");
   if (pubkeys.length === 0) throw new UsageError("--pubkey is required");

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { generateKeys, readMeta, signPath, verifyPath } from "../runtime/node-api.js";
 import { flag, need, parse, str, UsageError } from "./args.js";
+import { fileArgs } from "./glob.js";
 import { help, json, printable, privateKey, readFile, say, warn, wipeKey } from "./io.js";
 import { passphrase } from "./passphrase.js";
 
@@ -37,7 +38,7 @@ opensslwrap: base64 -d SIG > sig.bin; openssl dgst -sha256 -sigopt rsa_padding_m
 export async function signVerb(args: string[]): Promise<number> {
   const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" } });
   if (flag(p, "help")) return help(SIGN_HELP);
-  const [file, ...extra] = p.positionals;
+  const [file, ...extra] = fileArgs(p.positionals);
   if (file === undefined || extra.length > 0) throw new UsageError("sign takes exactly one FILE");
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
   try {
