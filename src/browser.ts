@@ -64,7 +64,7 @@ export const { encryptBytes, decryptBytes, rotateBytes, signBytes, verifyBytes, 
 
 export { loadBrowserEngine, type BrowserEngineOptions } from "./runtime/browser/engine.js";
 export { releaseOutput } from "./runtime/browser/files.js";
-export { DecryptError, FileExistsError, FormatError, IntegrityError, KeyTooShortError, OpensslwrapError, PassphraseError, PrivateKeyError, PublicKeyError } from "./bundle/errors.js";
+export { DecryptError, FileBusyError, FileExistsError, FormatError, IntegrityError, KeyTooShortError, OpensslwrapError, PassphraseError, PrivateKeyError, PublicKeyError } from "./bundle/errors.js";
 export { EngineIntegrityError, OpenSSLError } from "./openssl/errors.js";
 export type { BundleInfo, DecryptOptions, EncryptOptions, EncrypterOptions, Encrypter, KeyInput, KeyPair, LegacyInfo, Meta, Recipients, RsaPublicKey };
 export type { BrowserOutput, EncryptBlobOptions, Phase, Progress } from "./verbs/browser.js";

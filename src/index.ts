@@ -42,7 +42,7 @@ export function decrypt(bundle: string, o: paths.DecryptFileOptions): Promise<{ 
  * meta-data joins the history. The plaintext is never written.
  * @throws as `decrypt` (for the old key) and `encrypt` (for the new ones); FormatError for a legacy bundle.
  */
-export function rotate(bundle: string, privateKey: KeyInput, o: EncryptOptions): Promise<{ bundle: string; meta: Meta }> {
+export function rotate(bundle: string, privateKey: KeyInput, o: EncryptOptions & { onWarning?: (message: string) => void }): Promise<{ bundle: string; meta: Meta }> {
   return paths.rotateFile(ctx(), bundle, privateKey, o);
 }
 
@@ -71,7 +71,7 @@ export function readMeta(bundle: string): ReturnType<typeof paths.readMeta> {
 
 export const { encryptBytes, decryptBytes, rotateBytes, signBytes, verifyBytes, generateKeyPair, readPublicKey, fingerprint, createEncrypter, selftest } = verbsOn(ctx);
 
-export { DecryptError, FileExistsError, FormatError, IntegrityError, KeyTooShortError, OpensslwrapError, PassphraseError, PrivateKeyError, PublicKeyError } from "./bundle/errors.js";
+export { DecryptError, FileBusyError, FileExistsError, FormatError, IntegrityError, KeyTooShortError, OpensslwrapError, PassphraseError, PrivateKeyError, PublicKeyError } from "./bundle/errors.js";
 export { EngineIntegrityError, OpenSSLError } from "./openssl/errors.js";
 export type { DecryptOptions, EncryptOptions, EncrypterOptions, Encrypter, KeyInput, KeyPair, LegacyInfo, Meta, RsaPublicKey };
 export type { FileOptions, Recipients } from "./api/encrypter.js";

@@ -14,6 +14,8 @@ export interface DecryptOptions {
   privateKey: KeyInput;
   /** "wasm" keeps all cryptography in the wasm engine. */
   engine?: EngineChoice;
+  /** Told, one line each, what was done differently (e.g. a recorded name this system cannot use, changed). */
+  onWarning?: (message: string) => void;
 }
 
 /** A bundle to decrypt: its bytes at random, its file name, and the whole of it (legacy bundles are gzip, read in memory). */
@@ -41,10 +43,15 @@ export type OutputPlace<R> = (name: string, size: number) => Promise<PendingOutp
  * (decrypted in memory). Runtimes give only the bundle and the place of the output.
  */
 export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: DecryptOptions, place: OutputPlace<R>): Promise<{ output: R; meta: Meta | LegacyInfo }> {
+  const named = (recorded: string | undefined): string => {
+    const { name, warning } = outputName(bundle.name, recorded, ctx.nameRules);
+    if (warning !== undefined) o.onWarning?.(warning);
+    return name;
+  };
   if (isLegacySource(bundle.source)) {
     const { plaintext, info } = await decryptLegacy(ctx, await bundle.whole(), o.privateKey);
     try {
-      const output = await write(await place(outputName(bundle.name, info.originalName), plaintext.length), async (node) => node.open({ read: false, write: true }).write(plaintext, 0));
+      const output = await write(await place(named(info.originalName), plaintext.length), async (node) => node.open({ read: false, write: true }).write(plaintext, 0));
       return { output, meta: info };
     } finally {
       plaintext.fill(0);
@@ -55,7 +62,7 @@ export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: Decr
   try {
     let pending: PendingOutput<R> | undefined;
     try {
-      await ctx.bulk(o.engine).open(openJob(b, secret), async () => (pending = await place(outputName(bundle.name, b.meta.file?.name), b.header.payloadBytes)).node);
+      await ctx.bulk(o.engine).open(openJob(b, secret), async () => (pending = await place(named(b.meta.file?.name), b.header.payloadBytes)).node);
     } catch (e) {
       throw pending === undefined ? e : await pending.discard(e);
     }

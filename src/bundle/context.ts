@@ -13,6 +13,11 @@ export interface Context {
   bulk(choice?: EngineChoice): BulkEngine;
   /** Runtime and OS, recorded in the meta-data (e.g. "node v20.20.2 linux x64"). */
   readonly platform: string;
+  /**
+   * Whose file-name rules the names of outputs follow (a `process.platform` value): Node's own
+   * platform; "win32" in browsers, the strictest, since a download can land on any system.
+   */
+  readonly nameRules: string;
 }
 
 export async function sha256Hex(ctx: Pick<Context, "sha256">, bytes: Uint8Array): Promise<string> {

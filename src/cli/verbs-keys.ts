@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import type { Context } from "../bundle/context.js";
 import { generateKeys, readMeta, signPath, verifyPath } from "../verbs/node.js";
 import { flag, need, parse, str, UsageError } from "./args.js";
-import { help, json, printable, privateKey, readFile, say, wipeKey } from "./io.js";
+import { fileArgs } from "./glob.js";
+import { help, json, printable, privateKey, readFile, say, warn, wipeKey } from "./io.js";
 import { passphrase } from "./passphrase.js";
 
 export const GENKEYS_HELP = `usage: opensslwrap genkeys --out-dir DIR [--name NAME] [--bits 4096] [--passphrase-file F | --no-passphrase]
@@ -20,7 +21,7 @@ export async function genkeysVerb(ctx: Context, args: string[]): Promise<number>
   const pass = flag(p, "no-passphrase") ? undefined : await passphrase(str(p, "passphrase-file"), "passphrase for the new private key: ", true);
   if (pass === undefined && !flag(p, "no-passphrase")) throw new UsageError("give --passphrase-file F (or OPENSSLWRAP_PASSPHRASE), or --no-passphrase");
   try {
-    const r = await generateKeys(ctx, { outDir: need(str(p, "out-dir"), "--out-dir"), name: str(p, "name"), bits, passphrase: pass });
+    const r = await generateKeys(ctx, { outDir: need(str(p, "out-dir"), "--out-dir"), name: str(p, "name"), bits, passphrase: pass, onWarning: warn });
     say(r.publicPath);
     say(r.privatePath);
   } finally {
@@ -38,7 +39,7 @@ opensslwrap: base64 -d SIG > sig.bin; openssl dgst -sha256 -sigopt rsa_padding_m
 export async function signVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" } });
   if (flag(p, "help")) return help(SIGN_HELP);
-  const [file, ...extra] = p.positionals;
+  const [file, ...extra] = fileArgs(p.positionals);
   if (file === undefined || extra.length > 0) throw new UsageError("sign takes exactly one FILE");
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
   try {

@@ -35,6 +35,8 @@ export interface EncryptPathOptions extends Omit<FileOptions, "name"> {
   keep?: boolean;
   /** Called as encryption reads FILE: bytes done so far, and FILE's size. */
   onProgress?: (done: number, total: number) => void;
+  /** Told, one line each, of what was done differently (also in the result's `warnings`). */
+  onWarning?: (message: string) => void;
 }
 
 export type EncryptFileOptions = Recipients & EncryptPathOptions;
@@ -52,6 +54,10 @@ export interface EncryptFileResult {
  */
 export async function encryptFile(encrypter: Encrypter, file: string, o: EncryptPathOptions): Promise<EncryptFileResult> {
   const warnings = [...encrypter.warnings];
+  const onWarning = (m: string) => {
+    warnings.push(m);
+    o.onWarning?.(m);
+  };
   const bundle = o.out ?? `${file}.enc`;
   const st = fs.statSync(file);
   if (!st.isFile()) throw new FormatError(`${file} is not a regular file`);
@@ -63,7 +69,7 @@ export async function encryptFile(encrypter: Encrypter, file: string, o: Encrypt
       const observed = o.onProgress === undefined ? input : new ObservedFile(input, (done) => o.onProgress?.(done, st.size));
       const r = await encrypter.encryptTo(observed, temp.storage, { ...o, name: path.basename(file) }, { original, platform: encrypter.ctx.platform });
       return r.meta;
-    });
+    }, onWarning);
   } catch (e) {
     // A file that grows while it is read fails deep in the engine ("payload larger than declared"):
     // name the cause.
@@ -83,7 +89,7 @@ export async function encryptFile(encrypter: Encrypter, file: string, o: Encrypt
       // e.g. EROFS, EACCES: without this the one line read like a failed encryption.
       throw new Error(`${bundle} was written and verified, but ${file} could not be removed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
-    if (w !== undefined) warnings.push(w);
+    if (w !== undefined) onWarning(w);
   }
   return { bundle, meta, warnings };
 }
@@ -135,7 +141,8 @@ export async function decryptFile(ctx: Context, bundle: string, o: DecryptFileOp
     return {
       node: o.onProgress === undefined ? node : new ObservedFile(node, (done) => o.onProgress?.(done, size)),
       commit: async () => {
-        await temp.commit();
+        const warning = await temp.commit();
+        if (warning !== undefined) o.onWarning?.(warning);
         return output;
       },
       discard: (cause) => temp.discard(cause),
@@ -149,11 +156,11 @@ export async function decryptFile(ctx: Context, bundle: string, o: DecryptFileOp
 }
 
 /** Re-encrypts a bundle for new recipients with fresh secrets; replaces it atomically. */
-export async function rotateFile(ctx: Context, bundle: string, privateKey: KeyInput, o: EncryptOptions): Promise<{ bundle: string; meta: Meta }> {
+export async function rotateFile(ctx: Context, bundle: string, privateKey: KeyInput, o: EncryptOptions & { onWarning?: (message: string) => void }): Promise<{ bundle: string; meta: Meta }> {
   const source = openRead(bundle);
   try {
     if (isLegacySource(source)) throw new FormatError("legacy bundles cannot be rotated in place: decrypt it, then encrypt the file again");
-    const meta = await withEncrypter(ctx, o, (encrypter) => viaTemp(bundle, true, async (temp) => (await rotateTo(encrypter, source, temp.storage, privateKey, { ...o, platform: ctx.platform })).meta));
+    const meta = await withEncrypter(ctx, o, (encrypter) => viaTemp(bundle, true, async (temp) => (await rotateTo(encrypter, source, temp.storage, privateKey, { ...o, platform: ctx.platform })).meta, o.onWarning));
     return { bundle, meta };
   } finally {
     source.close();
@@ -178,15 +185,15 @@ export function verifyPath(ctx: Context, file: string, publicKey: Uint8Array, si
 }
 
 /** Writes DIR/NAME.pub.pem (0644) and DIR/NAME.priv.pem (0600); refuses to replace either. */
-export async function generateKeys(ctx: Context, o: { outDir: string; name?: string; bits?: number; passphrase?: Uint8Array | string }): Promise<KeyPair & { publicPath: string; privatePath: string }> {
+export async function generateKeys(ctx: Context, o: { outDir: string; name?: string; bits?: number; passphrase?: Uint8Array | string; onWarning?: (message: string) => void }): Promise<KeyPair & { publicPath: string; privatePath: string }> {
   const name = o.name ?? "opensslwrap";
   const publicPath = path.join(o.outDir, `${name}.pub.pem`);
   const privatePath = path.join(o.outDir, `${name}.priv.pem`);
   for (const p of [publicPath, privatePath]) if (fs.existsSync(p)) throw new FileExistsError(`${p} exists; not overwriting`);
   fs.mkdirSync(o.outDir, { recursive: true, mode: 0o700 });
   const pair = await generateKeyPair(ctx, o);
-  await viaTemp(privatePath, false, async (t) => t.storage.write(pair.privateKey, 0));
-  await viaTemp(publicPath, false, async (t) => t.storage.write(pair.publicKey, 0));
+  await viaTemp(privatePath, false, async (t) => t.storage.write(pair.privateKey, 0), o.onWarning);
+  await viaTemp(publicPath, false, async (t) => t.storage.write(pair.publicKey, 0), o.onWarning);
   fs.chmodSync(publicPath, 0o644);
   return { ...pair, publicPath, privatePath };
 }

@@ -18,5 +18,5 @@ export function browserPlatform(): string {
 export function browserContext(o: BrowserEngineOptions = {}): Context {
   const openssl = new OpenSSL(() => loadBrowserEngine(o));
   const wasm = wasmBulk(openssl);
-  return { openssl, sha256: webSha256, bulk: () => wasm, platform: browserPlatform() };
+  return { openssl, sha256: webSha256, bulk: () => wasm, platform: browserPlatform(), nameRules: "win32" };
 }

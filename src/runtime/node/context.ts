@@ -36,6 +36,7 @@ export function nodeContext(engine?: { module: WebAssembly.Module; version?: str
     sha256: (bytes) => createHash("sha256").update(bytes).digest(),
     bulk: (choice = "auto") => (choice === "wasm" ? wasm : nodeBulk),
     platform,
+    nameRules: process.platform,
   };
 }
 

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { FileExistsError } from "../../bundle/errors.js";
 import { FileType, type FileNode, type FileStorage } from "../../wasi/index.js";
+import { disk, errnoCode } from "./disk.js";
 import { NodeFileStorage } from "./fs.js";
+import { renameExclusive, replace, unlinkOrWarn, whenFree } from "./rename.js";
 
 /**
  * Safe file handling on the real disk: outputs are written under a temporary name (0600, same
@@ -135,37 +136,36 @@ export class WrittenBackFile extends NodeFileStorage {
   }
 }
 
-// The fsyncs wait for the disk's journal: they run on libuv's thread pool, and a batch's next file
-// goes on meanwhile. (Opening files stays synchronous: handing an open to the thread pool cost
-// more, in thread switches on two cores, than it saved. Measured on 1000 small files.)
-const fsync = promisify(fs.fsync);
-
-/** Creates `.<name>.tmp-<random>` next to `finalPath`, mode 0600 whatever the umask. */
+/** Creates `.<name>.tmp-<random>` next to `finalPath`, mode 0600 whatever the umask (where the OS has modes). */
 export function createTemp(finalPath: string): TempFile {
-  const dir = path.dirname(finalPath);
-  const temp = path.join(dir, `.${path.basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`);
-  const fd = fs.openSync(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-  fs.fchmodSync(fd, 0o600);
+  const d = disk();
+  const temp = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`);
+  const fd = d.open(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  d.fchmod(fd, 0o600);
   return { path: temp, storage: new WrittenBackFile(fd) };
 }
 
 export function removeQuietly(p: string): void {
   try {
-    fs.unlinkSync(p);
+    disk().unlink(p);
   } catch {
     // already gone
   }
 }
 
+// The fsyncs wait for the disk's journal: they run on libuv's thread pool, and a batch's next file
+// goes on meanwhile. (Opening files stays synchronous: handing an open to the thread pool cost
+// more, in thread switches on two cores, than it saved. Measured on 1000 small files.)
 async function syncDir(dir: string): Promise<void> {
+  const d = disk();
   let fd: number | undefined;
   try {
-    fd = fs.openSync(dir, "r");
-    await fsync(fd);
+    fd = d.open(dir, "r");
+    await d.fsync(fd);
   } catch {
-    // Not every platform can fsync a folder (Windows); the rename itself is still atomic.
+    // Not every platform can fsync a folder (Windows, some network and FUSE filesystems); the rename itself is still atomic.
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    if (fd !== undefined) d.close(fd);
   }
 }
 
@@ -173,26 +173,32 @@ export function refuseExisting(finalPath: string, what = "output"): void {
   if (fs.existsSync(finalPath)) throw new FileExistsError(`${what} ${finalPath} exists; not overwriting (use --force)`);
 }
 
-/** Moves a finished temp file to its final name; without `overwrite`, never replaces a file. */
-export async function commit(tempPath: string, finalPath: string, overwrite: boolean): Promise<void> {
+/**
+ * Moves a finished temp file to its final name; without `overwrite`, never replaces a file.
+ * Returns a warning when all is done but the temp file's second name could not be removed.
+ */
+export async function commit(tempPath: string, finalPath: string, overwrite: boolean): Promise<string | undefined> {
+  const dir = path.dirname(finalPath);
   if (overwrite) {
-    fs.renameSync(tempPath, finalPath);
-  } else {
-    try {
-      // link() fails if the name exists: an atomic no-clobber rename.
-      fs.linkSync(tempPath, finalPath);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EEXIST") throw new FileExistsError(`output ${finalPath} exists; not overwriting (use --force)`);
-      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EXDEV" && code !== "ENOSYS") throw e;
-      refuseExisting(finalPath); // a filesystem without hard links: check, then rename
-      fs.renameSync(tempPath, finalPath);
-      await syncDir(path.dirname(finalPath));
-      return;
-    }
-    fs.unlinkSync(tempPath);
+    await replace(tempPath, finalPath);
+    await syncDir(dir);
+    return undefined;
   }
-  await syncDir(path.dirname(finalPath));
+  try {
+    // link() fails if the name exists: an atomic no-clobber rename.
+    disk().link(tempPath, finalPath);
+  } catch (e) {
+    if (errnoCode(e) === "EEXIST") throw new FileExistsError(`output ${finalPath} exists; not overwriting (use --force)`, { cause: e });
+    // A filesystem without hard links, which each platform reports its own way (EPERM, ENOTSUP,
+    // EISDIR, EINVAL, ...): whatever the errno, an exclusive rename instead.
+    await renameExclusive(tempPath, finalPath);
+    await syncDir(dir);
+    return undefined;
+  }
+  // The output is complete under its name: a temp name that stays held must not fail the run.
+  const warning = await unlinkOrWarn(tempPath, `a second name of ${finalPath}`);
+  await syncDir(dir);
+  return warning;
 }
 
 /**
@@ -202,33 +208,66 @@ export async function commit(tempPath: string, finalPath: string, overwrite: boo
  * levelling, journaling and copy-on-write filesystems, snapshots, backups.
  */
 export async function overwriteAndDelete(p: string): Promise<string | undefined> {
+  const d = disk();
   const link = fs.lstatSync(p);
   if (link.isSymbolicLink()) {
     // Overwriting through the link used to zero the target and leave it, full of zeros, under its
     // own name. The link is what was named: remove it, keep (and report) the target.
     const target = fs.readlinkSync(p);
-    fs.unlinkSync(p);
+    await whenFree(p, "remove", () => d.unlink(p));
     await syncDir(path.dirname(p));
     return `${p} is a symbolic link: the link was removed; the file it points to (${target}) was kept, not overwritten`;
   }
   const st = fs.statSync(p);
   if (st.nlink > 1) {
-    fs.unlinkSync(p);
+    await whenFree(p, "remove", () => d.unlink(p));
     return `${p} has ${st.nlink - 1} other hard link(s): unlinked but not overwritten, the data is still reachable through them`;
   }
-  const fd = fs.openSync(p, "r+");
+  if (d.platform === "win32") return moveAsideOverwriteDelete(p, st.size);
+  const fd = d.open(p, "r+");
   try {
     // Unlink first, then overwrite through the open descriptor (same blocks). Overwriting first left
     // a crash (kill, power cut) during the overwrite with a half-zeroed file under the original's
     // name, next to its bundle: it looks like the original, and encrypting it again after removing
     // the "failed" bundle would lose the data. Now the name is gone before any byte is changed.
-    fs.unlinkSync(p);
+    d.unlink(p);
     await syncDir(path.dirname(p));
-    const zeros = Buffer.alloc(Math.min(st.size, 1 << 20));
-    for (let at = 0; at < st.size; at += zeros.length) fs.writeSync(fd, zeros, 0, Math.min(zeros.length, st.size - at), at);
-    await fsync(fd);
+    await zeroAndSync(fd, st.size);
   } finally {
-    fs.closeSync(fd);
+    d.close(fd);
   }
   return undefined;
+}
+
+/**
+ * Windows keeps the name of a deleted file until its last handle closes (always on FAT and exFAT
+ * and before Windows 10 1903, and on NTFS whenever another program holds the file): unlinking
+ * first would leave the original, half-zeroed, under its own name through a crash. So the file is
+ * moved aside to a hidden name (waiting while another program holds it), that move is made durable,
+ * and only then is it overwritten, fsynced, closed and deleted.
+ */
+async function moveAsideOverwriteDelete(p: string, size: number): Promise<string | undefined> {
+  const d = disk();
+  const aside = path.join(path.dirname(p), `.${path.basename(p)}.wipe-${randomBytes(6).toString("hex")}`);
+  await whenFree(p, "remove", () => d.rename(p, aside));
+  await syncDir(path.dirname(p));
+  const fd = d.open(aside, "r+");
+  try {
+    // On Windows an fsync (FlushFileBuffers) of the file is what commits its new name to the disk.
+    await d.fsync(fd);
+    await zeroAndSync(fd, size);
+  } finally {
+    d.close(fd);
+  }
+  return unlinkOrWarn(aside, `${p}, overwritten with zeros`);
+}
+
+async function zeroAndSync(fd: number, size: number): Promise<void> {
+  const d = disk();
+  const zeros = Buffer.alloc(Math.min(size, 1 << 20));
+  for (let at = 0; at < size; at += zeros.length) {
+    const length = Math.min(zeros.length, size - at);
+    for (let done = 0; done < length; ) done += d.write(fd, zeros.subarray(done), length - done, at + done);
+  }
+  await d.fsync(fd);
 }

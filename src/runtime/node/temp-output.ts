@@ -28,11 +28,14 @@ export class TempOutput {
     return this.temp.storage.node();
   }
 
-  /** Makes the file durable and gives it its final name (without `overwrite`, never replacing a file). */
-  async commit(): Promise<void> {
+  /**
+   * Makes the file durable and gives it its final name (without `overwrite`, never replacing a
+   * file). Returns a warning when it is done but its temporary name could not be removed.
+   */
+  async commit(): Promise<string | undefined> {
     await this.temp.storage.durable();
     this.temp.storage.close();
-    await commit(this.temp.path, this.finalPath, this.overwrite);
+    return commit(this.temp.path, this.finalPath, this.overwrite);
   }
 
   /** Removes the temp file after `cause`; returns what to report: `cause`, or the disk's failure behind it. */
@@ -57,12 +60,13 @@ export class TempOutput {
   }
 }
 
-/** Runs `body` on a temp output for `finalPath`; commits it on success, discards it on failure. */
-export async function viaTemp<T>(finalPath: string, overwrite: boolean, body: (out: TempOutput) => Promise<T>): Promise<T> {
+/** Runs `body` on a temp output for `finalPath`; commits it on success (`onWarning` told of a leftover name), discards it on failure. */
+export async function viaTemp<T>(finalPath: string, overwrite: boolean, body: (out: TempOutput) => Promise<T>, onWarning?: (message: string) => void): Promise<T> {
   const out = TempOutput.create(finalPath, overwrite);
   try {
     const result = await body(out);
-    await out.commit();
+    const warning = await out.commit();
+    if (warning !== undefined) onWarning?.(warning);
     return result;
   } catch (e) {
     throw await out.discard(e);
