@@ -3,7 +3,13 @@
  * block (Atomics.wait) rather than queue: the writer goes at the reader's pace, so memory stays at
  * the ring's size whatever the file's. Counters are uint32 byte totals that wrap; the capacity is
  * a power of two below 2^31, so `written - read` is always the bytes in the ring. It carries
- * ciphertext only (what the MAC covers), never a secret or plaintext.
+ * bytes between the threads of one process: the ciphertext the MAC covers, and, between the
+ * threads of the wasm engine on every core, payload segments (whoever made the ring zeroes it
+ * when done: `wipe`). Never a key.
+ *
+ * A thread that serves several rings at once (see ctr-threads.ts) gives them one `doorbell`: each
+ * ring rings it whenever either side moves, and the thread sleeps on it, asking the rings with
+ * `wait = false`.
  */
 
 const WRITTEN = 0;
@@ -31,15 +37,29 @@ export class ByteRing {
   private readonly control: Int32Array;
   private readonly data: Uint8Array;
   private readonly mask: number;
+  private readonly bell: Int32Array | undefined;
 
-  /** A new ring of `capacity` bytes (a power of two), or the reader's view of an existing one. */
-  constructor(capacityOrBuffer: number | SharedArrayBuffer) {
+  /** A new ring of `capacity` bytes (a power of two), or the other side's view of an existing one; both sides give the same doorbell, if any. */
+  constructor(capacityOrBuffer: number | SharedArrayBuffer, doorbell?: SharedArrayBuffer) {
     const buffer = typeof capacityOrBuffer === "number" ? new SharedArrayBuffer(CONTROL_BYTES + capacityOrBuffer) : capacityOrBuffer;
     const capacity = buffer.byteLength - CONTROL_BYTES;
     if (capacity <= 0 || (capacity & (capacity - 1)) !== 0 || capacity >= 2 ** 31) throw new RangeError("ring capacity must be a power of two below 2^31");
     this.control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
     this.data = new Uint8Array(buffer, CONTROL_BYTES);
     this.mask = capacity - 1;
+    this.bell = doorbell === undefined ? undefined : new Int32Array(doorbell, 0, 1);
+  }
+
+  /** Tells the thread that sleeps on the doorbell that something moved. */
+  private ringBell(): void {
+    if (this.bell === undefined) return;
+    Atomics.add(this.bell, 0, 1);
+    Atomics.notify(this.bell, 0);
+  }
+
+  /** Zeroes the bytes (after both sides are done: the payload passed through here). */
+  wipe(): void {
+    this.data.fill(0);
   }
 
   get buffer(): SharedArrayBuffer {
@@ -73,8 +93,9 @@ export class ByteRing {
    * Room for up to `max` more bytes, waiting for some: a view into the ring itself (contiguous,
    * so possibly shorter), to be filled and then handed over with `commit`. Filling it directly
    * (a file read into it) saves a copy: copies into shared memory are V8's slow relaxed ones.
+   * With `wait = false`, an empty view when the ring is full.
    */
-  reserve(max: number): Uint8Array {
+  reserve(max: number, wait = true): Uint8Array {
     let waits = 0;
     for (;;) {
       this.checkAborted();
@@ -85,6 +106,7 @@ export class ByteRing {
         const at = written & this.mask;
         return this.data.subarray(at, at + Math.min(free, max, this.data.length - at));
       }
+      if (!wait) return this.data.subarray(0, 0);
       if (Atomics.wait(this.control, READ, read | 0, WAIT_MS) !== "timed-out") waits = 0;
       else if (++waits >= (Atomics.load(this.control, ALIVE) === 0 ? MAX_WAITS_UNSTARTED : MAX_WAITS_STALLED)) {
         this.abort();
@@ -98,6 +120,7 @@ export class ByteRing {
     Atomics.store(this.control, WRITTEN, (this.count(WRITTEN) + n) | 0);
     Atomics.add(this.control, SIGNAL, 1);
     Atomics.notify(this.control, SIGNAL);
+    this.ringBell();
   }
 
   /** The writer is done: the reader gets 0 once the ring is empty. */
@@ -105,6 +128,7 @@ export class ByteRing {
     Atomics.store(this.control, CLOSED, 1);
     Atomics.add(this.control, SIGNAL, 1);
     Atomics.notify(this.control, SIGNAL);
+    this.ringBell();
   }
 
   abort(): void {
@@ -112,6 +136,7 @@ export class ByteRing {
     Atomics.add(this.control, SIGNAL, 1);
     Atomics.notify(this.control, SIGNAL);
     Atomics.notify(this.control, READ);
+    this.ringBell();
   }
 
   /** Reads up to `dst.length` bytes, waiting for some; 0 only at the end. */
@@ -124,9 +149,10 @@ export class ByteRing {
 
   /**
    * Up to `max` of the next bytes, waiting for some (empty only at the end): a view into the ring
-   * itself, valid until `consume` frees them (no copy out of shared memory).
+   * itself, valid until `consume` frees them (no copy out of shared memory). With `wait = false`,
+   * an empty view when there are none yet.
    */
-  peek(max: number): Uint8Array {
+  peek(max: number, wait = true): Uint8Array {
     for (;;) {
       this.checkAborted();
       const signal = Atomics.load(this.control, SIGNAL);
@@ -137,7 +163,7 @@ export class ByteRing {
         const at = read & this.mask;
         return this.data.subarray(at, at + Math.min(used, max, this.data.length - at));
       }
-      if (Atomics.load(this.control, CLOSED) !== 0) return this.data.subarray(0, 0);
+      if (!wait || Atomics.load(this.control, CLOSED) !== 0) return this.data.subarray(0, 0);
       Atomics.wait(this.control, SIGNAL, signal, WAIT_MS);
     }
   }
@@ -146,5 +172,6 @@ export class ByteRing {
   consume(n: number): void {
     Atomics.store(this.control, READ, (this.count(READ) + n) | 0);
     Atomics.notify(this.control, READ);
+    this.ringBell();
   }
 }

@@ -1,8 +1,8 @@
-import * as fs from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { MacThread } from "../../bundle/bulk/engine.js";
 import type { WasmMacThreads } from "../../bundle/bulk/wasm.js";
 import { ByteRing, RingAborted } from "./byte-ring.js";
+import { workerScript } from "./worker-url.js";
 
 /**
  * HMAC-SHA256 on a second thread, fed through a ByteRing, so that the MAC and the cipher run on
@@ -12,7 +12,7 @@ import { ByteRing, RingAborted } from "./byte-ring.js";
 
 /** What the worker is given. `engine: "wasm"` runs `dgst -hmac` in the engine, "node" node:crypto. */
 export type MacSpec = { key: Uint8Array } & ({ engine: "node" } | { engine: "wasm"; module: WebAssembly.Module });
-export type MacJob = MacSpec & { ring: SharedArrayBuffer; length: number };
+export type MacJob = MacSpec & { ring: SharedArrayBuffer; length: number; doorbell?: SharedArrayBuffer };
 
 /** What the worker posts once: the tag, or why it failed. */
 export type MacResult = { type: "tag"; tag: Uint8Array } | { type: "error"; message: string };
@@ -20,24 +20,15 @@ export type MacResult = { type: "tag"; tag: Uint8Array } | { type: "error"; mess
 const RING_BYTES = 1 << 20;
 
 /**
- * The worker's script, beside this module in the build. Run from the TypeScript sources (vitest),
- * there is no .js here: the build's is used, which the test set-up makes from the same sources
- * before any test runs (vitest.setup.ts).
- */
-function workerUrl(): URL {
-  const here = new URL("./mac-worker.js", import.meta.url);
-  return import.meta.url.endsWith(".ts") && !fs.existsSync(here) ? new URL("../../../dist/runtime/node/mac-worker.js", import.meta.url) : here;
-}
-
-/**
  * A MAC thread that can also be fed without a copy: `reserve` gives room in the ring itself, to
- * fill (a file read into it) and then `commit`.
+ * fill (a file read into it) and then `commit` (`wait = false`: an empty view when it is full).
  */
-export type RingMacThread = MacThread & { reserve(max: number): Uint8Array; commit(n: number): void };
+export type RingMacThread = MacThread & { reserve(max: number, wait?: boolean): Uint8Array; commit(n: number): void };
 
-export function startMacThread(spec: MacSpec, length: number): RingMacThread {
-  const ring = new ByteRing(RING_BYTES);
-  const worker = new Worker(workerUrl(), { workerData: { ...spec, ring: ring.buffer, length } satisfies MacJob });
+/** `doorbell`: rung whenever the thread takes bytes (for a feeder that serves other rings too, see ByteRing). */
+export function startMacThread(spec: MacSpec, length: number, doorbell?: SharedArrayBuffer): RingMacThread {
+  const ring = new ByteRing(RING_BYTES, doorbell);
+  const worker = new Worker(workerScript("mac-worker.js"), { workerData: { ...spec, ring: ring.buffer, length, doorbell } satisfies MacJob });
   const result = new Promise<Uint8Array>((resolve, reject) => {
     worker.once("message", (m: MacResult) => (m.type === "tag" ? resolve(m.tag) : reject(new Error(`mac thread: ${m.message}`))));
     worker.once("error", (e) => {
@@ -57,9 +48,9 @@ export function startMacThread(spec: MacSpec, length: number): RingMacThread {
         throw failed(e);
       }
     },
-    reserve(max) {
+    reserve(max, wait) {
       try {
-        return ring.reserve(max);
+        return ring.reserve(max, wait);
       } catch (e) {
         throw failed(e);
       }

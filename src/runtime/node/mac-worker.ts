@@ -24,7 +24,7 @@ async function run(job: MacJob, ring: ByteRing): Promise<Uint8Array> {
 }
 
 const job = workerData as MacJob;
-const ring = new ByteRing(job.ring);
+const ring = new ByteRing(job.ring, job.doorbell);
 ring.markAlive();
 run(job, ring).then(
   (tag) => parentPort?.postMessage({ type: "tag", tag } satisfies MacResult),
