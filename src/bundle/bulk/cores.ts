@@ -39,6 +39,8 @@ export interface CoresOptions {
   /** Payloads below this stay on one thread (starting the threads costs tens of ms). */
   minBytes?: number;
   segmentBytes?: number;
+  /** The runtime's fastest byte comparison, for the read-back check. */
+  equal?: (a: Uint8Array, b: Uint8Array) => boolean;
 }
 
 /** Below this, the threads' start-up costs more than the second core saves. */
@@ -63,7 +65,7 @@ export function coresBulk(openssl: OpenSSL, single: BulkEngine, threads: CtrThre
       return {
         tag,
         // The read-back check: the stored payload decrypted on every core, compared with the original.
-        check: (stored, original) => decryptsTo(original, size, async (into: FileNode) => void (await run({ keys, input: stored, output: into }, size))),
+        check: (stored, original) => decryptsTo(original, size, async (into: FileNode) => void (await run({ keys, input: stored, output: into }, size)), o.equal),
       };
     },
     async open(job, output) {

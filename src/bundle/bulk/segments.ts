@@ -10,10 +10,11 @@ import type { CtrIv } from "./keys.js";
 const BLOCK = 16;
 
 /**
- * Bytes of one segment (one engine run): each run costs a few ms to start, and at the end of a
- * sealing the MAC thread still has the last segments to read after the cipher is done.
+ * Bytes of one segment (one `enc` command): small enough that the MAC thread, which reads the
+ * ciphertext in order, follows the threads closely and has little left when they are done; big
+ * enough that a command's start (the key schedule, a few buffers) does not count.
  */
-export const SEGMENT_BYTES = 16 << 20;
+export const SEGMENT_BYTES = 4 << 20;
 
 export interface Segment {
   /** Its first byte's position in the payload. */

@@ -7,9 +7,10 @@
  * threads of the wasm engine on every core, payload segments (whoever made the ring zeroes it
  * when done: `wipe`). Never a key.
  *
- * A thread that serves several rings at once (see ctr-threads.ts) gives them one `doorbell`: each
- * ring rings it whenever either side moves, and the thread sleeps on it, asking the rings with
- * `wait = false`.
+ * A thread that serves several rings at once (see ctr-threads.ts) asks them with `wait = false`
+ * and sleeps on a `doorbell` that the threads on their other sides ring: every quarter ring of
+ * bytes they move, before they wait, and when they `flush` (the end of their part). Not on every
+ * move: a MAC thread takes 8 KiB at a time, and each wake-up of the serving thread costs it.
  */
 
 const WRITTEN = 0;
@@ -38,8 +39,10 @@ export class ByteRing {
   private readonly data: Uint8Array;
   private readonly mask: number;
   private readonly bell: Int32Array | undefined;
+  /** Bytes this side moved since it last rang the doorbell. */
+  private unrung = 0;
 
-  /** A new ring of `capacity` bytes (a power of two), or the other side's view of an existing one; both sides give the same doorbell, if any. */
+  /** A new ring of `capacity` bytes (a power of two), or the other side's view of an existing one, which rings `doorbell` if given. */
   constructor(capacityOrBuffer: number | SharedArrayBuffer, doorbell?: SharedArrayBuffer) {
     const buffer = typeof capacityOrBuffer === "number" ? new SharedArrayBuffer(CONTROL_BYTES + capacityOrBuffer) : capacityOrBuffer;
     const capacity = buffer.byteLength - CONTROL_BYTES;
@@ -51,10 +54,21 @@ export class ByteRing {
   }
 
   /** Tells the thread that sleeps on the doorbell that something moved. */
-  private ringBell(): void {
+  flush(): void {
     if (this.bell === undefined) return;
+    this.unrung = 0;
     Atomics.add(this.bell, 0, 1);
     Atomics.notify(this.bell, 0);
+  }
+
+  private moved(n: number): void {
+    this.unrung += n;
+    if (this.unrung > this.data.length >>> 2) this.flush();
+  }
+
+  /** Before this side sleeps: the serving thread must know what it can do meanwhile. */
+  private beforeWait(): void {
+    if (this.unrung > 0) this.flush();
   }
 
   /** Zeroes the bytes (after both sides are done: the payload passed through here). */
@@ -89,6 +103,14 @@ export class ByteRing {
     }
   }
 
+  /** Writes all of `src` if there is room for it now, else nothing (a serving thread's small records). */
+  tryWrite(src: Uint8Array): boolean {
+    this.checkAborted();
+    if (this.data.length - ((this.count(WRITTEN) - this.count(READ)) >>> 0) < src.length) return false;
+    this.write(src);
+    return true;
+  }
+
   /**
    * Room for up to `max` more bytes, waiting for some: a view into the ring itself (contiguous,
    * so possibly shorter), to be filled and then handed over with `commit`. Filling it directly
@@ -107,6 +129,7 @@ export class ByteRing {
         return this.data.subarray(at, at + Math.min(free, max, this.data.length - at));
       }
       if (!wait) return this.data.subarray(0, 0);
+      this.beforeWait();
       if (Atomics.wait(this.control, READ, read | 0, WAIT_MS) !== "timed-out") waits = 0;
       else if (++waits >= (Atomics.load(this.control, ALIVE) === 0 ? MAX_WAITS_UNSTARTED : MAX_WAITS_STALLED)) {
         this.abort();
@@ -120,7 +143,7 @@ export class ByteRing {
     Atomics.store(this.control, WRITTEN, (this.count(WRITTEN) + n) | 0);
     Atomics.add(this.control, SIGNAL, 1);
     Atomics.notify(this.control, SIGNAL);
-    this.ringBell();
+    this.moved(n);
   }
 
   /** The writer is done: the reader gets 0 once the ring is empty. */
@@ -128,7 +151,7 @@ export class ByteRing {
     Atomics.store(this.control, CLOSED, 1);
     Atomics.add(this.control, SIGNAL, 1);
     Atomics.notify(this.control, SIGNAL);
-    this.ringBell();
+    this.flush();
   }
 
   abort(): void {
@@ -136,7 +159,7 @@ export class ByteRing {
     Atomics.add(this.control, SIGNAL, 1);
     Atomics.notify(this.control, SIGNAL);
     Atomics.notify(this.control, READ);
-    this.ringBell();
+    this.flush();
   }
 
   /** Reads up to `dst.length` bytes, waiting for some; 0 only at the end. */
@@ -164,6 +187,7 @@ export class ByteRing {
         return this.data.subarray(at, at + Math.min(used, max, this.data.length - at));
       }
       if (!wait || Atomics.load(this.control, CLOSED) !== 0) return this.data.subarray(0, 0);
+      this.beforeWait();
       Atomics.wait(this.control, SIGNAL, signal, WAIT_MS);
     }
   }
@@ -172,6 +196,6 @@ export class ByteRing {
   consume(n: number): void {
     Atomics.store(this.control, READ, (this.count(READ) + n) | 0);
     Atomics.notify(this.control, READ);
-    this.ringBell();
+    this.moved(n);
   }
 }

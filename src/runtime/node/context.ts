@@ -6,6 +6,7 @@ import type { Context } from "../../bundle/context.js";
 import { compileEngine, OpenSSL } from "../../openssl/index.js";
 import { nodeBulk } from "./bulk.js";
 import { nodeCtrThreads } from "./ctr-threads.js";
+import { nativeEqual } from "./pump.js";
 import { wasmMacThreads } from "./mac-thread.js";
 
 interface Manifest {
@@ -33,7 +34,7 @@ const platform = `${deno === undefined ? `node ${process.version}` : `deno ${den
  */
 export function nodeContext(engine?: { module: WebAssembly.Module; version?: string }): Context {
   const openssl = engine === undefined ? new OpenSSL(loadNodeEngine) : OpenSSL.of(engine.module, engine.version);
-  const wasm = coresBulk(openssl, wasmBulk(openssl, wasmMacThreads), nodeCtrThreads());
+  const wasm = coresBulk(openssl, wasmBulk(openssl, wasmMacThreads), nodeCtrThreads(), { equal: nativeEqual });
   return {
     openssl,
     sha256: (bytes) => createHash("sha256").update(bytes).digest(),

@@ -1,26 +1,32 @@
 import { Worker } from "node:worker_threads";
 import type { CtrPass } from "../../bundle/bulk/cores.js";
-import { segmentCounter, type SegmentSchedule } from "../../bundle/bulk/segments.js";
+import type { CtrIv } from "../../bundle/bulk/keys.js";
+import type { SegmentSchedule } from "../../bundle/bulk/segments.js";
 import type { FileStorage } from "../../wasi/index.js";
 import { ByteRing } from "./byte-ring.js";
 import { workerScript } from "./worker-url.js";
 
-/** What an engine thread is started with: the compiled engine, the AES key (in memory only), its two rings and the doorbell. */
+/** What an engine thread is started with: the compiled engine, the AES key (in memory only) and IV, its two rings and the doorbell. */
 export interface CtrWorkerData {
   module: WebAssembly.Module;
   key: Uint8Array;
+  iv: CtrIv;
   input: SharedArrayBuffer;
   output: SharedArrayBuffer;
   doorbell: SharedArrayBuffer;
 }
 
-/** Messages to an engine thread: a segment to run (its bytes follow in the input ring), or the end. */
-export type ToCtrWorker = { type: "segment"; counter: Uint8Array; skip: number; length: number } | { type: "end" };
+/**
+ * Each segment goes through the input ring as a header (its start and length, two little-endian
+ * float64) and then its bytes; the ring closed means no more segments.
+ */
+export const SEGMENT_HEADER_BYTES = 16;
+
 /** What an engine thread tells: only why it failed (its output ring says how far it got). */
 export type FromCtrWorker = { type: "error"; message: string };
 
-/** Each ring holds a few of the engine's 1 MiB reads and writes, so that neither side waits for the other's every step. */
-const RING_BYTES = 4 << 20;
+/** Each ring holds four of the engine's reads or writes (ctr-worker.ts), so that neither side waits for the other's every step. */
+const RING_BYTES = 1 << 20;
 /** A thread asked to end that has not within this time is terminated. */
 const STOP_MS = 5000;
 
@@ -34,23 +40,25 @@ export class Lane {
   private readonly output: ByteRing;
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
-  private stopping = false;
-  /** The segment in hand, and how much of it went in and came back. */
+  /** The segment in hand, its header until it is in the ring, and how much of it went in and came back. */
   private segment: number | undefined;
+  private header: Uint8Array | undefined;
+  /** No more segments for this thread. */
+  private ended = false;
   private fed = 0;
   private drained = 0;
 
-  constructor(module: WebAssembly.Module, key: Uint8Array, doorbell: SharedArrayBuffer, fail: (e: Error) => void) {
-    this.input = new ByteRing(RING_BYTES, doorbell);
-    this.output = new ByteRing(RING_BYTES, doorbell);
+  constructor(module: WebAssembly.Module, keys: CtrPass["keys"], doorbell: SharedArrayBuffer, fail: (e: Error) => void) {
+    this.input = new ByteRing(RING_BYTES);
+    this.output = new ByteRing(RING_BYTES);
     this.output.markAlive();
-    const data: CtrWorkerData = { module, key, input: this.input.buffer, output: this.output.buffer, doorbell };
+    const data: CtrWorkerData = { module, key: keys.cipher, iv: keys.iv, input: this.input.buffer, output: this.output.buffer, doorbell };
     this.worker = new Worker(workerScript("ctr-worker.js"), { workerData: data });
     this.worker.on("message", (m: FromCtrWorker) => fail(new Error(`an engine thread failed: ${m.message}`)));
     this.worker.on("error", fail);
     this.exited = new Promise((resolve) =>
-      this.worker.on("exit", () => {
-        if (!this.stopping) fail(new Error("an engine thread exited early"));
+      this.worker.on("exit", (code) => {
+        if (code !== 0) fail(new Error(`an engine thread exited with code ${code}`));
         resolve();
       }),
     );
@@ -63,7 +71,11 @@ export class Lane {
     const s = pass.segments[i];
     if (s === undefined) return false;
     let moved = false;
-    while (this.fed < s.length) {
+    if (this.header !== undefined && this.input.tryWrite(this.header)) {
+      this.header = undefined;
+      moved = true;
+    }
+    while (this.header === undefined && this.fed < s.length) {
       const room = this.input.reserve(s.length - this.fed, false);
       if (room.length === 0) break;
       const n = src.read(room, s.start + this.fed);
@@ -85,16 +97,28 @@ export class Lane {
     return moved;
   }
 
+  /** Takes the next segment; with none left, tells the thread (it ends once it has written the last). */
   private begin(pass: CtrPass, schedule: SegmentSchedule): boolean {
     const i = schedule.take();
     const s = i === undefined ? undefined : pass.segments[i];
-    if (i === undefined || s === undefined) return false;
+    if (i === undefined || s === undefined) {
+      this.end();
+      return false;
+    }
     this.segment = i;
     this.fed = 0;
     this.drained = 0;
-    const { counter, skip } = segmentCounter(pass.keys.iv, s.start);
-    this.worker.postMessage({ type: "segment", counter, skip, length: s.length } satisfies ToCtrWorker);
+    const header = new DataView(new ArrayBuffer(SEGMENT_HEADER_BYTES));
+    header.setFloat64(0, s.start, true);
+    header.setFloat64(8, s.length, true);
+    this.header = new Uint8Array(header.buffer);
     return true;
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.input.close();
   }
 
   /** Wakes the thread from any wait on a ring, for good (a failure elsewhere). */
@@ -105,13 +129,12 @@ export class Lane {
 
   /**
    * Ends the thread and zeroes the rings (payload bytes passed through them). `done`: the thread
-   * is asked to end, and zeroes its copy of the key on the way; otherwise (a failure) it is
-   * terminated wherever it is.
+   * is told there are no more segments, and ends by itself, zeroing its copy of the key on the
+   * way; otherwise (a failure) it is terminated wherever it is.
    */
   async stop(done: boolean): Promise<void> {
-    this.stopping = true;
     if (done) {
-      this.worker.postMessage({ type: "end" } satisfies ToCtrWorker);
+      this.end();
       const timer = setTimeout(() => void this.worker.terminate(), STOP_MS);
       await this.exited;
       clearTimeout(timer);

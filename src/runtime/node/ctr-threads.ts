@@ -39,10 +39,14 @@ async function runPass(module: WebAssembly.Module, pass: CtrPass, count: number)
   const schedule = new SegmentSchedule(pass.segments);
   const doorbell = new SharedArrayBuffer(4);
   const bell = new Int32Array(doorbell);
-  let fail: (e: Error) => void = () => undefined;
-  const failure = new Promise<never>((_, reject) => (fail = reject));
-  failure.catch(() => undefined); // raced below; a failure after the end is nobody's business
-  const lanes = Array.from({ length: Math.max(1, Math.min(count, pass.segments.length)) }, () => new Lane(module, pass.keys.cipher, doorbell, fail));
+  /** The first failure a thread reported (an event, while this thread sleeps on the doorbell: it wakes it). */
+  let failed: Error | undefined;
+  const fail = (e: Error) => {
+    failed ??= e;
+    Atomics.add(bell, 0, 1);
+    Atomics.notify(bell, 0);
+  };
+  const lanes = Array.from({ length: Math.max(1, Math.min(count, pass.segments.length)) }, () => new Lane(module, pass.keys, doorbell, fail));
   const mac = pass.mac === undefined ? undefined : startMacThread({ engine: "wasm", key: pass.keys.mac, module }, pass.mac.authenticated.length + size, doorbell);
   const src = pass.input.open({ read: true, write: false });
   const dst = pass.output.open({ read: true, write: true });
@@ -54,6 +58,7 @@ async function runPass(module: WebAssembly.Module, pass: CtrPass, count: number)
     let macAt = 0;
     for (let idle = 0; ; ) {
       const seen = Atomics.load(bell, 0);
+      if (failed !== undefined) throw failed;
       let moved = false;
       for (const lane of lanes) moved = lane.step(pass, schedule, src, dst) || moved;
       if (mac !== undefined) {
@@ -63,15 +68,16 @@ async function runPass(module: WebAssembly.Module, pass: CtrPass, count: number)
       }
       if (schedule.complete() && (mac === undefined || macAt === size)) break;
       if (moved) idle = 0;
-      else if (!(await rung(bell, seen, failure)) && ++idle >= MAX_IDLE_WAITS) throw new Error("the engine threads stopped moving");
+      else if (!(await rung(bell, seen)) && ++idle >= MAX_IDLE_WAITS) throw new Error("the engine threads stopped moving");
     }
     done = true;
-    return await (mac === undefined ? undefined : Promise.race([mac.finish(), failure]));
+    return await mac?.finish();
   } catch (e) {
     mac?.abort();
     for (const lane of lanes) lane.abort();
-    // A thread that failed aborted its rings: its own message says why.
-    throw e instanceof RingAborted || (e instanceof Error && e.cause instanceof RingAborted) ? await reason(failure, e) : e;
+    // A thread that failed aborted its rings: its own message (on its way) says why.
+    if (failed === undefined && (e instanceof RingAborted || (e instanceof Error && e.cause instanceof RingAborted))) await rung(bell, Atomics.load(bell, 0));
+    throw failed ?? e;
   } finally {
     src.close();
     dst.close();
@@ -83,22 +89,10 @@ async function runPass(module: WebAssembly.Module, pass: CtrPass, count: number)
 type WaitAsync = (view: Int32Array, index: number, value: number, timeout: number) => { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
-/** Sleeps until the doorbell moves from `seen` (true), the wait times out (false) or a thread fails (throws). */
-async function rung(bell: Int32Array, seen: number, failure: Promise<never>): Promise<boolean> {
+/** Sleeps until the doorbell moves from `seen` (true) or the wait times out (false). */
+async function rung(bell: Int32Array, seen: number): Promise<boolean> {
   const wait = waitAsync(bell, 0, seen, WAIT_MS);
-  if (!wait.async) return true;
-  return (await Promise.race([wait.value, failure])) !== "timed-out";
-}
-
-/** The failing thread's own error, if it comes soon, else `e`. */
-async function reason(failure: Promise<never>, e: unknown): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<unknown>((resolve) => (timer = setTimeout(() => resolve(e), WAIT_MS)));
-  try {
-    return await Promise.race([failure.catch((x: unknown) => x), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return (wait.async ? await wait.value : wait.value) !== "timed-out";
 }
 
 /** Node's threads for the wasm engine: as many engine threads as the process may use cores. */

@@ -25,9 +25,9 @@ const RING_BYTES = 1 << 20;
  */
 export type RingMacThread = MacThread & { reserve(max: number, wait?: boolean): Uint8Array; commit(n: number): void };
 
-/** `doorbell`: rung whenever the thread takes bytes (for a feeder that serves other rings too, see ByteRing). */
+/** `doorbell`: rung by the thread as it takes bytes (for a feeder that serves other rings too, see ByteRing). */
 export function startMacThread(spec: MacSpec, length: number, doorbell?: SharedArrayBuffer): RingMacThread {
-  const ring = new ByteRing(RING_BYTES, doorbell);
+  const ring = new ByteRing(RING_BYTES);
   const worker = new Worker(workerScript("mac-worker.js"), { workerData: { ...spec, ring: ring.buffer, length, doorbell } satisfies MacJob });
   const result = new Promise<Uint8Array>((resolve, reject) => {
     worker.once("message", (m: MacResult) => (m.type === "tag" ? resolve(m.tag) : reject(new Error(`mac thread: ${m.message}`))));
