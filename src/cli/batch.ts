@@ -77,9 +77,18 @@ export async function encryptOne(file: string, encrypter: Encrypter | Promise<En
   }
 }
 
+/**
+ * A worker's young generation, in MiB. V8's default let each worker's grow to 8 MiB of a
+ * batch's 130 MiB peak for small, short-lived objects; 4 keeps it near 3 at the same speed.
+ */
+const YOUNG_GENERATION_MB = 4;
+
 /** A worker thread, booting; `exited` settles when it ends (rejects if it failed). */
 function spawn(o: BatchOptions, progress: boolean): { w: Worker; exited: Promise<void> } {
-  const w = new Worker(new URL("./batch-worker.js", import.meta.url), { workerData: { options: o, progress } satisfies WorkerData });
+  const w = new Worker(new URL("./batch-worker.js", import.meta.url), {
+    workerData: { options: o, progress } satisfies WorkerData,
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  });
   const exited = new Promise<void>((resolve, reject) => {
     w.on("error", reject);
     w.on("exit", () => resolve());
