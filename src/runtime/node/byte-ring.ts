@@ -8,9 +8,11 @@
  * when done: `wipe`). Never a key.
  *
  * A thread that serves several rings at once (see ctr-threads.ts) asks them with `wait = false`
- * and sleeps on a `doorbell` that the threads on their other sides ring: every quarter ring of
- * bytes they move, before they wait, and when they `flush` (the end of their part). Not on every
- * move: a MAC thread takes 8 KiB at a time, and each wake-up of the serving thread costs it.
+ * and sleeps on a `doorbell` that the threads on their other sides ring: every half ring of bytes
+ * they write, before they wait, and when they `flush` (the end of their part). Not on every move:
+ * a MAC thread takes 8 KiB at a time, and each wake-up of the serving thread costs both threads.
+ * Bytes taken need no ring of their own: the serving thread refills a ring when it drains
+ * another, and is rung when the taker runs dry.
  */
 
 const WRITTEN = 0;
@@ -22,6 +24,13 @@ const CLOSED = 3;
 const ABORTED = 4;
 /** Set by the reader when it runs: a writer cannot see a thread that failed to start otherwise. */
 const ALIVE = 5;
+/**
+ * Set by a side while it sleeps (or is about to): the other notifies only then. Waking costs a
+ * notify (V8 takes a process-wide lock for it) on every move otherwise, several per MiB. Safe
+ * because a sleeper waits on the very count the other side changes before it looks at the flag.
+ */
+const WRITER_WAITING = 6;
+const READER_WAITING = 7;
 const CONTROL_BYTES = 32;
 /** Waits are re-checked at this interval in case the other side died without a word. */
 const WAIT_MS = 1000;
@@ -42,7 +51,10 @@ export class ByteRing {
   /** Bytes this side moved since it last rang the doorbell. */
   private unrung = 0;
 
-  /** A new ring of `capacity` bytes (a power of two), or the other side's view of an existing one, which rings `doorbell` if given. */
+  /**
+   * A new ring of `capacity` bytes (a power of two), or the other side's view of an existing one,
+   * which rings `doorbell` if given (see `doorbell()`).
+   */
   constructor(capacityOrBuffer: number | SharedArrayBuffer, doorbell?: SharedArrayBuffer) {
     const buffer = typeof capacityOrBuffer === "number" ? new SharedArrayBuffer(CONTROL_BYTES + capacityOrBuffer) : capacityOrBuffer;
     const capacity = buffer.byteLength - CONTROL_BYTES;
@@ -50,20 +62,24 @@ export class ByteRing {
     this.control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
     this.data = new Uint8Array(buffer, CONTROL_BYTES);
     this.mask = capacity - 1;
-    this.bell = doorbell === undefined ? undefined : new Int32Array(doorbell, 0, 1);
+    this.bell = doorbell === undefined ? undefined : new Int32Array(doorbell, 0, 2);
+  }
+
+  /** A doorbell for rings served by one thread: a count that moves, and whether the thread sleeps on it (`sleepOn`). */
+  static doorbell(): SharedArrayBuffer {
+    return new SharedArrayBuffer(8);
   }
 
   /** Tells the thread that sleeps on the doorbell that something moved. */
   flush(): void {
     if (this.bell === undefined) return;
     this.unrung = 0;
-    Atomics.add(this.bell, 0, 1);
-    Atomics.notify(this.bell, 0);
+    ring(this.bell);
   }
 
-  private moved(n: number): void {
+  private wrote(n: number): void {
     this.unrung += n;
-    if (this.unrung > this.data.length >>> 2) this.flush();
+    if (this.unrung >= this.data.length >>> 1) this.flush();
   }
 
   /** Before this side sleeps: the serving thread must know what it can do meanwhile. */
@@ -130,7 +146,10 @@ export class ByteRing {
       }
       if (!wait) return this.data.subarray(0, 0);
       this.beforeWait();
-      if (Atomics.wait(this.control, READ, read | 0, WAIT_MS) !== "timed-out") waits = 0;
+      Atomics.store(this.control, WRITER_WAITING, 1);
+      const woken = Atomics.wait(this.control, READ, read | 0, WAIT_MS) !== "timed-out";
+      Atomics.store(this.control, WRITER_WAITING, 0);
+      if (woken) waits = 0;
       else if (++waits >= (Atomics.load(this.control, ALIVE) === 0 ? MAX_WAITS_UNSTARTED : MAX_WAITS_STALLED)) {
         this.abort();
         throw new RingAborted(Atomics.load(this.control, ALIVE) === 0 ? "the other thread did not start" : "the other thread stopped reading");
@@ -142,8 +161,8 @@ export class ByteRing {
   commit(n: number): void {
     Atomics.store(this.control, WRITTEN, (this.count(WRITTEN) + n) | 0);
     Atomics.add(this.control, SIGNAL, 1);
-    Atomics.notify(this.control, SIGNAL);
-    this.moved(n);
+    if (Atomics.load(this.control, READER_WAITING) !== 0) Atomics.notify(this.control, SIGNAL);
+    this.wrote(n);
   }
 
   /** The writer is done: the reader gets 0 once the ring is empty. */
@@ -188,14 +207,40 @@ export class ByteRing {
       }
       if (!wait || Atomics.load(this.control, CLOSED) !== 0) return this.data.subarray(0, 0);
       this.beforeWait();
+      Atomics.store(this.control, READER_WAITING, 1);
       Atomics.wait(this.control, SIGNAL, signal, WAIT_MS);
+      Atomics.store(this.control, READER_WAITING, 0);
     }
   }
 
   /** Frees the first `n` bytes of the last `peek`ed view for the writer. */
   consume(n: number): void {
     Atomics.store(this.control, READ, (this.count(READ) + n) | 0);
-    Atomics.notify(this.control, READ);
-    this.moved(n);
+    if (Atomics.load(this.control, WRITER_WAITING) !== 0) Atomics.notify(this.control, READ);
+    this.unrung += n;
   }
 }
+
+/** Moves a doorbell's count, waking its thread if it sleeps. */
+export function ring(bell: Int32Array): void {
+  Atomics.add(bell, 0, 1);
+  if (Atomics.load(bell, 1) !== 0) Atomics.notify(bell, 0);
+}
+
+/**
+ * Sleeps (without blocking the event loop) until the doorbell's count moves from `seen`, or
+ * `ms` pass; true if it moved. The thread that serves the rings calls it when none can move.
+ */
+export async function sleepOn(bell: Int32Array, seen: number, ms: number): Promise<boolean> {
+  Atomics.store(bell, 1, 1);
+  try {
+    const wait = waitAsync(bell, 0, seen, ms);
+    return (wait.async ? await wait.value : wait.value) !== "timed-out";
+  } finally {
+    Atomics.store(bell, 1, 0);
+  }
+}
+
+/** Atomics.waitAsync (Node 16+, Deno; ES2024, beyond this project's lib). */
+type WaitAsync = (view: Int32Array, index: number, value: number, timeout: number) => { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { CtrPass, CtrThreads } from "../../bundle/bulk/cores.js";
 import { SegmentSchedule } from "../../bundle/bulk/segments.js";
 import type { FileStorage } from "../../wasi/index.js";
-import { RingAborted } from "./byte-ring.js";
+import { ByteRing, ring, RingAborted, sleepOn } from "./byte-ring.js";
 import { Lane } from "./ctr-lane.js";
 import { startMacThread, type RingMacThread } from "./mac-thread.js";
 
@@ -37,14 +37,13 @@ function feedMac(mac: RingMacThread, from: Pick<FileStorage, "read">, at: number
 async function runPass(module: WebAssembly.Module, pass: CtrPass, count: number): Promise<Uint8Array | undefined> {
   const size = pass.segments.reduce((n, s) => n + s.length, 0);
   const schedule = new SegmentSchedule(pass.segments);
-  const doorbell = new SharedArrayBuffer(4);
+  const doorbell = ByteRing.doorbell();
   const bell = new Int32Array(doorbell);
   /** The first failure a thread reported (an event, while this thread sleeps on the doorbell: it wakes it). */
   let failed: Error | undefined;
   const fail = (e: Error) => {
     failed ??= e;
-    Atomics.add(bell, 0, 1);
-    Atomics.notify(bell, 0);
+    ring(bell);
   };
   const lanes = Array.from({ length: Math.max(1, Math.min(count, pass.segments.length)) }, () => new Lane(module, pass.keys, doorbell, fail));
   const mac = pass.mac === undefined ? undefined : startMacThread({ engine: "wasm", key: pass.keys.mac, module }, pass.mac.authenticated.length + size, doorbell);
@@ -68,7 +67,7 @@ async function runPass(module: WebAssembly.Module, pass: CtrPass, count: number)
       }
       if (schedule.complete() && (mac === undefined || macAt === size)) break;
       if (moved) idle = 0;
-      else if (!(await rung(bell, seen)) && ++idle >= MAX_IDLE_WAITS) throw new Error("the engine threads stopped moving");
+      else if (!(await sleepOn(bell, seen, WAIT_MS)) && ++idle >= MAX_IDLE_WAITS) throw new Error("the engine threads stopped moving");
     }
     done = true;
     return await mac?.finish();
@@ -76,23 +75,13 @@ async function runPass(module: WebAssembly.Module, pass: CtrPass, count: number)
     mac?.abort();
     for (const lane of lanes) lane.abort();
     // A thread that failed aborted its rings: its own message (on its way) says why.
-    if (failed === undefined && (e instanceof RingAborted || (e instanceof Error && e.cause instanceof RingAborted))) await rung(bell, Atomics.load(bell, 0));
+    if (failed === undefined && (e instanceof RingAborted || (e instanceof Error && e.cause instanceof RingAborted))) await sleepOn(bell, Atomics.load(bell, 0), WAIT_MS);
     throw failed ?? e;
   } finally {
     src.close();
     dst.close();
     await Promise.all(lanes.map((lane) => lane.stop(done)));
   }
-}
-
-/** Atomics.waitAsync (Node 16+, Deno; ES2024, beyond this project's lib). */
-type WaitAsync = (view: Int32Array, index: number, value: number, timeout: number) => { async: false; value: string } | { async: true; value: Promise<string> };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
-
-/** Sleeps until the doorbell moves from `seen` (true) or the wait times out (false). */
-async function rung(bell: Int32Array, seen: number): Promise<boolean> {
-  const wait = waitAsync(bell, 0, seen, WAIT_MS);
-  return (wait.async ? await wait.value : wait.value) !== "timed-out";
 }
 
 /** Node's threads for the wasm engine: as many engine threads as the process may use cores. */
