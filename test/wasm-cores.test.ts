@@ -5,13 +5,13 @@ import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { IntegrityError } from "../src/index.js";
 import { verbsOn } from "../src/api/verbs.js";
-import { CORES_MIN_BYTES, coresBulk } from "../src/bundle/bulk/cores.js";
+import { ALONGSIDE_MIN_BYTES, coresBulk, type CorePass } from "../src/bundle/bulk/cores.js";
 import type { BulkEngine } from "../src/bundle/bulk/engine.js";
 import { payloadKeys, type CtrIv } from "../src/bundle/bulk/keys.js";
 import { planSegments, SegmentSchedule, segmentCounter } from "../src/bundle/bulk/segments.js";
 import { wasmBulk } from "../src/bundle/bulk/wasm.js";
 import { WindowFile } from "../src/bundle/views.js";
-import { nodeCtrThreads } from "../src/runtime/node/ctr-threads.js";
+import { nodeCoreThreads } from "../src/runtime/node/core-threads.js";
 import { MemoryFile, type FileNode } from "../src/wasi/index.js";
 import { ctx } from "./helpers/context.js";
 import { byteDiff, hex, pattern, sameBytes } from "./helpers/data.js";
@@ -33,8 +33,11 @@ afterEach(nondeterministic);
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const single = wasmBulk(ctx.openssl);
-/** Threads on every payload (no size threshold), with segments of `segmentBytes`. */
-const cores = (segmentBytes: number, count = 2) => coresBulk(ctx.openssl, single, nodeCtrThreads(count), { minBytes: 0, segmentBytes });
+/**
+ * The engine on `count` threads with segments of `segmentBytes`; the MAC alongside the cipher on
+ * a thread of its own (as for big payloads), or after it on the same thread (small ones).
+ */
+const cores = (segmentBytes: number, count = 2, alongside = true) => coresBulk(ctx.openssl, single, nodeCoreThreads(count), { alongsideBytes: alongside ? 0 : Infinity, segmentBytes });
 const verbs = (engine: BulkEngine) => verbsOn(() => ({ ...ctx, bulk: () => engine }));
 
 describe("segments", () => {
@@ -78,18 +81,20 @@ describe("the wasm engine on every core", () => {
     { size: 0, segment: 1 << 20 },
   ];
   for (const { size, segment } of cases) {
-    it(`makes the single-thread engine's bundle for ${size} bytes in segments of ${segment}, and opens it`, async () => {
-      const data = pattern(size, size + 11);
-      const options = { publicKeys: [k.pubPem], name: "d.bin", signWith: { key: k.privPem } };
-      deterministic();
-      const one = await verbs(single).encryptBytes(data, options);
-      deterministic();
-      const many = await verbs(cores(segment)).encryptBytes(data, options);
-      nondeterministic();
-      expect(byteDiff(many, one)).toEqual(sameBytes(one));
-      const back = await verbs(cores(segment, 3)).decryptBytes(one, { privateKey: { key: k.privPem } });
-      expect(byteDiff(back.plaintext, data)).toEqual(sameBytes(data));
-    });
+    for (const alongside of [true, false]) {
+      it(`makes the single-thread engine's bundle for ${size} bytes in segments of ${segment}, the MAC ${alongside ? "alongside" : "after"}, and opens it`, async () => {
+        const data = pattern(size, size + 11);
+        const options = { publicKeys: [k.pubPem], name: "d.bin", signWith: { key: k.privPem } };
+        deterministic();
+        const one = await verbs(single).encryptBytes(data, options);
+        deterministic();
+        const many = await verbs(cores(segment, 2, alongside)).encryptBytes(data, options);
+        nondeterministic();
+        expect(byteDiff(many, one)).toEqual(sameBytes(one));
+        const back = await verbs(cores(segment, 3, alongside)).decryptBytes(one, { privateKey: { key: k.privPem } });
+        expect(byteDiff(back.plaintext, data)).toEqual(sameBytes(data));
+      });
+    }
   }
 
   it("refuses a payload altered in a segment other than the first", async () => {
@@ -98,7 +103,7 @@ describe("the wasm engine on every core", () => {
     const at = Buffer.from(bundle).lastIndexOf(Buffer.from("meta.json")) - 512 - 1_000_000;
     const bad = bundle.slice();
     bad[at] = (bad[at] ?? 0) ^ 0x80;
-    await expect(verbs(cores((1 << 20) + 5)).decryptBytes(bad, { privateKey: { key: k.privPem } })).rejects.toThrow(IntegrityError);
+    for (const alongside of [true, false]) await expect(verbs(cores((1 << 20) + 5, 2, alongside)).decryptBytes(bad, { privateKey: { key: k.privPem } })).rejects.toThrow(IntegrityError);
   });
 
   const keys = payloadKeys(pattern(64, 1), pattern(16, 2));
@@ -127,24 +132,27 @@ describe("the wasm engine on every core", () => {
     expect(await r.check(new MemoryFile(r.ciphertext), new MemoryFile(other))).toBe(false);
   });
 
-  it("fails with the output's own error when it cannot be written, and leaves no thread behind", async () => {
+  it("fails with the output's own error when it cannot be written, and its threads are replaced for the next payload", async () => {
     const data = pattern(3 * 1024 * 1024, 6);
+    const engine = cores((1 << 20) + 5);
     const out = new MemoryFile();
     const full: FileNode = new WindowFile({ read: (d, p) => out.read(d, p), write: (s, p) => (p > 2_000_000 ? raise() : out.write(s, p)) }, 0, data.length, "write");
-    const run = cores((1 << 20) + 5).seal({ keys, plaintext: new MemoryFile(data), ciphertext: full, authenticated: prefix });
-    await expect(run).rejects.toThrow("ENOSPC");
-    // The test process ends only if every worker thread did.
+    await expect(engine.seal({ keys, plaintext: new MemoryFile(data), ciphertext: full, authenticated: prefix })).rejects.toThrow("ENOSPC");
+    const fine = new MemoryFile();
+    const r = await engine.seal({ keys, plaintext: new MemoryFile(data), ciphertext: new WindowFile(fine, 0, data.length, "write"), authenticated: prefix });
+    expect(await r.check(new MemoryFile(fine.bytes()), new MemoryFile(data))).toBe(true);
   });
 
-  it("takes over from the single-thread engine only from CORES_MIN_BYTES, and on two cores or more", async () => {
-    const seen: string[] = [];
-    const spy = { count: 2, run: async () => (seen.push("threads"), new Uint8Array(32)) };
-    const engine = coresBulk(ctx.openssl, { ...single, seal: async (job) => (seen.push("single"), single.seal(job)) }, spy);
+  it("runs the MAC alongside the cipher from ALONGSIDE_MIN_BYTES, after it below (the tag before any plaintext)", async () => {
+    const passes: string[] = [];
+    const spy = { count: 2, run: async (_m: WebAssembly.Module, p: CorePass) => (passes.push(`${p.segments.length > 0 ? "cipher" : ""}${p.mac === undefined ? "" : `+mac over ${p.mac.over}`}`), new Uint8Array(32)) };
+    const engine = coresBulk(ctx.openssl, single, spy);
     const job = (n: number) => ({ keys, plaintext: new MemoryFile(new Uint8Array(n)), ciphertext: new WindowFile(new MemoryFile(), 0, n, "write"), authenticated: prefix });
     await engine.seal(job(1000));
-    await engine.seal(job(CORES_MIN_BYTES));
-    await coresBulk(ctx.openssl, { ...single, seal: async (j) => (seen.push("single"), single.seal(j)) }, { ...spy, count: 1 }, { minBytes: 0 }).seal(job(1000));
-    expect(seen).toEqual(["single", "threads", "single"]);
+    await engine.seal(job(ALONGSIDE_MIN_BYTES));
+    const opened = { keys, ciphertext: new MemoryFile(new Uint8Array(1000)), authenticated: prefix, tag: new Uint8Array(32) };
+    await engine.open(opened, async () => new MemoryFile());
+    expect(passes).toEqual(["cipher", "+mac over input", "cipher+mac over output", "+mac over input", "cipher"]);
   });
 });
 

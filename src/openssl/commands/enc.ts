@@ -29,13 +29,15 @@ export interface EncOptions {
 
 /**
  * The arguments of `enc` from /in/data to /out/data (`pass`: the `-pass` argument that carries a
- * password, see secrets.ts). `named`: the command is the cipher's own name (`aes-256-ctr -e ...`),
- * as a command line of the engine's batch mode must: OpenSSL's option parser keeps a cipher given
- * as an option (`-aes-256-ctr`) from one command to the next, and refuses the second.
+ * password, see secrets.ts). `named`: the command is the cipher's own name (`aes-256-ctr ...`,
+ * encrypting unless `-d`), as a command line of the engine's batch mode must: OpenSSL's option
+ * parser keeps a cipher given as an option (`-aes-256-ctr`) from one command to the next, and
+ * refuses the second.
  */
 export function encArgv(o: Omit<EncOptions, "input" | "output" | "pass">, pass?: string, named = false): string[] {
   const cipher = o.cipher ?? "aes-256-cbc";
-  const args = [...(named ? [cipher] : ["enc"]), o.decrypt === true ? "-d" : "-e", ...(named ? [] : [`-${cipher}`]), "-in", "/in/data", "-out", "/out/data"];
+  const direction = o.decrypt === true ? ["-d"] : named ? [] : ["-e"];
+  const args = [...(named ? [cipher] : ["enc"]), ...direction, ...(named ? [] : [`-${cipher}`]), "-in", "/in/data", "-out", "/out/data"];
   if (o.key !== undefined) args.push("-K", hex(o.key.key), "-iv", hex(o.key.iv));
   if (pass !== undefined) args.push("-pass", pass);
   if (o.md !== undefined) args.push("-md", o.md);

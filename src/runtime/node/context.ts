@@ -5,9 +5,8 @@ import { wasmBulk } from "../../bundle/bulk/wasm.js";
 import type { Context } from "../../bundle/context.js";
 import { compileEngine, OpenSSL } from "../../openssl/index.js";
 import { nodeBulk } from "./bulk.js";
-import { nodeCtrThreads } from "./ctr-threads.js";
+import { nodeCoreThreads } from "./core-threads.js";
 import { nativeEqual } from "./pump.js";
-import { wasmMacThreads } from "./mac-thread.js";
 
 interface Manifest {
   wasm: { sha256: string };
@@ -34,7 +33,7 @@ const platform = `${deno === undefined ? `node ${process.version}` : `deno ${den
  */
 export function nodeContext(engine?: { module: WebAssembly.Module; version?: string }): Context {
   const openssl = engine === undefined ? new OpenSSL(loadNodeEngine) : OpenSSL.of(engine.module, engine.version);
-  const wasm = coresBulk(openssl, wasmBulk(openssl, wasmMacThreads), nodeCtrThreads(), { equal: nativeEqual });
+  const wasm = coresBulk(openssl, wasmBulk(openssl), nodeCoreThreads(), { equal: nativeEqual });
   return {
     openssl,
     sha256: (bytes) => createHash("sha256").update(bytes).digest(),
