@@ -1,147 +1,175 @@
 import { Worker } from "node:worker_threads";
-import type { CtrPass } from "../../bundle/bulk/cores.js";
-import type { CtrIv } from "../../bundle/bulk/keys.js";
-import type { SegmentSchedule } from "../../bundle/bulk/segments.js";
 import type { FileStorage } from "../../wasi/index.js";
 import { ByteRing } from "./byte-ring.js";
 import { workerScript } from "./worker-url.js";
 
-/** What an engine thread is started with: the compiled engine, the AES key (in memory only) and IV, its two rings and the doorbell. */
-export interface CtrWorkerData {
+/** What an engine thread is started with: the compiled engine, its two rings and the doorbell. */
+export interface CoreWorkerData {
   module: WebAssembly.Module;
-  key: Uint8Array;
-  iv: CtrIv;
   input: SharedArrayBuffer;
   output: SharedArrayBuffer;
   doorbell: SharedArrayBuffer;
 }
 
 /**
- * Each segment goes through the input ring as a header (its start and length, two little-endian
- * float64) and then its bytes; the ring closed means no more segments.
+ * Each job goes through the input ring as a header, then its input bytes; the input ring closed
+ * means the thread is to end. The header: kind (u32 at 0), the payload position of a segment's
+ * first byte (f64 at 8), the input's length (f64 at 16), the key (32 bytes at 24) and the IV (16
+ * at 56). The thread zeroes the header in the ring as it takes it.
  */
-export const SEGMENT_HEADER_BYTES = 16;
+export const JOB_HEADER_BYTES = 72;
+export const JobKind = {
+  /** AES-256-CTR of a segment: its output is as long as its input. */
+  Ctr: 1,
+  /** HMAC-SHA256 of the input: its output is the 32-byte tag. */
+  Mac: 2,
+} as const;
+
+export function jobHeader(kind: (typeof JobKind)[keyof typeof JobKind], start: number, length: number, key: Uint8Array, iv?: Uint8Array): Uint8Array {
+  const header = new Uint8Array(JOB_HEADER_BYTES);
+  const v = new DataView(header.buffer);
+  v.setUint32(0, kind, true);
+  v.setFloat64(8, start, true);
+  v.setFloat64(16, length, true);
+  header.set(key, 24);
+  if (iv !== undefined) header.set(iv, 56);
+  return header;
+}
 
 /** What an engine thread tells: only why it failed (its output ring says how far it got). */
-export type FromCtrWorker = { type: "error"; message: string };
+export type FromCoreWorker = { type: "error"; message: string };
 
-/** Each ring holds four of the engine's reads or writes (ctr-worker.ts), so that neither side waits for the other's every step. */
+/** One job for a lane: its header, where its input comes from and where its output goes. */
+export interface LaneJob {
+  readonly header: Uint8Array;
+  readonly inLength: number;
+  /** How much of the input exists now (the MAC follows the ciphertext as it is completed). */
+  available(): number;
+  read(dst: Uint8Array, at: number): number;
+  readonly outLength: number;
+  write(bytes: Uint8Array, at: number): void;
+}
+
+/** Each ring holds four of the engine's reads or writes (core-worker.ts), so that neither side waits for the other's every step. */
 const RING_BYTES = 1 << 20;
 /** A thread asked to end that has not within this time is terminated. */
 const STOP_MS = 5000;
 
 /**
- * One engine thread (ctr-worker.ts) and the two rings between it and the thread that serves it:
- * the segment's input goes in, its output comes back. `step` moves what the rings allow without
- * waiting; every move on the thread's side rings the shared doorbell.
+ * One engine thread (core-worker.ts) and the two rings between it and the thread that serves it,
+ * which gives it one job at a time. `step` moves what the rings allow without waiting; the engine
+ * thread rings the shared doorbell as it moves.
  */
 export class Lane {
-  private readonly input: ByteRing;
-  private readonly output: ByteRing;
+  private readonly input = new ByteRing(RING_BYTES);
+  private readonly output = new ByteRing(RING_BYTES);
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
-  /** The segment in hand, its header until it is in the ring, and how much of it went in and came back. */
-  private segment: number | undefined;
-  private header: Uint8Array | undefined;
-  /** No more segments for this thread. */
-  private ended = false;
+  private job: LaneJob | undefined;
+  private headerSent = false;
   private fed = 0;
   private drained = 0;
+  /** False once the thread has failed or ended: a pool starts another. */
+  alive = true;
+  /** Where this thread's failure goes: the pass it serves. */
+  onFail: (e: Error) => void = () => undefined;
 
-  constructor(module: WebAssembly.Module, keys: CtrPass["keys"], doorbell: SharedArrayBuffer, fail: (e: Error) => void) {
-    this.input = new ByteRing(RING_BYTES);
-    this.output = new ByteRing(RING_BYTES);
+  constructor(
+    readonly module: WebAssembly.Module,
+    doorbell: SharedArrayBuffer,
+  ) {
     this.output.markAlive();
-    const data: CtrWorkerData = { module, key: keys.cipher, iv: keys.iv, input: this.input.buffer, output: this.output.buffer, doorbell };
-    this.worker = new Worker(workerScript("ctr-worker.js"), { workerData: data });
-    this.worker.on("message", (m: FromCtrWorker) => fail(new Error(`an engine thread failed: ${m.message}`)));
+    const data: CoreWorkerData = { module, input: this.input.buffer, output: this.output.buffer, doorbell };
+    this.worker = new Worker(workerScript("core-worker.js"), { workerData: data });
+    // Between passes an idle thread must not keep the process alive.
+    this.worker.unref();
+    const fail = (e: Error) => {
+      this.alive = false;
+      this.onFail(e);
+    };
+    this.worker.on("message", (m: FromCoreWorker) => fail(new Error(`an engine thread failed: ${m.message}`)));
     this.worker.on("error", fail);
     this.exited = new Promise((resolve) =>
       this.worker.on("exit", (code) => {
+        this.alive = false;
         if (code !== 0) fail(new Error(`an engine thread exited with code ${code}`));
         resolve();
       }),
     );
   }
 
-  /** Moves what can be moved now: takes the next segment if idle, feeds the input ring from `src`, drains the output ring into `dst`. */
-  step(pass: CtrPass, schedule: SegmentSchedule, src: FileStorage, dst: Pick<FileStorage, "write">): boolean {
-    if (this.segment === undefined && !this.begin(pass, schedule)) return false;
-    const i = this.segment ?? 0;
-    const s = pass.segments[i];
-    if (s === undefined) return false;
+  get idle(): boolean {
+    return this.job === undefined;
+  }
+
+  start(job: LaneJob): void {
+    this.job = job;
+    this.headerSent = false;
+    this.fed = 0;
+    this.drained = 0;
+  }
+
+  /** Moves what can be moved now: the header, input as far as it exists, output to its place. True if anything moved. */
+  step(): boolean {
+    const job = this.job;
+    if (job === undefined) return false;
     let moved = false;
-    if (this.header !== undefined && this.input.tryWrite(this.header)) {
-      this.header = undefined;
-      moved = true;
+    if (!this.headerSent && this.input.tryWrite(job.header)) {
+      job.header.fill(0);
+      this.headerSent = moved = true;
     }
-    while (this.header === undefined && this.fed < s.length) {
-      const room = this.input.reserve(s.length - this.fed, false);
+    const limit = Math.min(job.inLength, job.available());
+    while (this.headerSent && this.fed < limit) {
+      const room = this.input.reserve(limit - this.fed, false);
       if (room.length === 0) break;
-      const n = src.read(room, s.start + this.fed);
-      if (n === 0) throw new Error("the payload ended before its declared size");
+      const n = job.read(room, this.fed);
+      if (n === 0) throw new Error("an input ended before its declared size");
       this.input.commit(n);
       this.fed += n;
       moved = true;
     }
-    while (this.drained < s.length) {
-      const bytes = this.output.peek(s.length - this.drained, false);
+    while (this.drained < job.outLength) {
+      const bytes = this.output.peek(job.outLength - this.drained, false);
       if (bytes.length === 0) break;
-      dst.write(bytes, s.start + this.drained);
+      job.write(bytes, this.drained);
       this.output.consume(bytes.length);
       this.drained += bytes.length;
-      schedule.advance(i, bytes.length);
       moved = true;
     }
-    if (this.drained === s.length) this.segment = undefined;
+    if (this.drained === job.outLength) this.job = undefined;
     return moved;
   }
 
-  /** Takes the next segment; with none left, tells the thread (it ends once it has written the last). */
-  private begin(pass: CtrPass, schedule: SegmentSchedule): boolean {
-    const i = schedule.take();
-    const s = i === undefined ? undefined : pass.segments[i];
-    if (i === undefined || s === undefined) {
-      this.end();
-      return false;
-    }
-    this.segment = i;
-    this.fed = 0;
-    this.drained = 0;
-    const header = new DataView(new ArrayBuffer(SEGMENT_HEADER_BYTES));
-    header.setFloat64(0, s.start, true);
-    header.setFloat64(8, s.length, true);
-    this.header = new Uint8Array(header.buffer);
-    return true;
-  }
-
-  private end(): void {
-    if (this.ended) return;
-    this.ended = true;
+  /** Ends the thread: it ends its engine run (which zeroes the instance's memory) and exits; then the rings are zeroed. */
+  async end(): Promise<void> {
     this.input.close();
+    const timer = setTimeout(() => void this.worker.terminate(), STOP_MS);
+    await this.exited;
+    clearTimeout(timer);
+    this.wipe();
   }
 
-  /** Wakes the thread from any wait on a ring, for good (a failure elsewhere). */
-  abort(): void {
+  /** Stops the thread wherever it is (a failure): its rings are aborted, then zeroed once it is gone. */
+  async kill(): Promise<void> {
     this.input.abort();
     this.output.abort();
+    await this.worker.terminate();
+    this.wipe();
   }
 
-  /**
-   * Ends the thread and zeroes the rings (payload bytes passed through them). `done`: the thread
-   * is told there are no more segments, and ends by itself, zeroing its copy of the key on the
-   * way; otherwise (a failure) it is terminated wherever it is.
-   */
-  async stop(done: boolean): Promise<void> {
-    if (done) {
-      this.end();
-      const timer = setTimeout(() => void this.worker.terminate(), STOP_MS);
-      await this.exited;
-      clearTimeout(timer);
-    } else {
-      await this.worker.terminate();
-    }
+  private wipe(): void {
+    this.job?.header.fill(0);
     this.input.wipe();
     this.output.wipe();
   }
+}
+
+/** A job's input read from `first`, then `rest` (the MAC's: the authenticated bytes, then the ciphertext). */
+export function concatRead(first: Uint8Array, rest: Pick<FileStorage, "read">): (dst: Uint8Array, at: number) => number {
+  return (dst, at) => {
+    if (at >= first.length) return rest.read(dst, at - first.length);
+    const n = Math.min(dst.length, first.length - at);
+    dst.set(first.subarray(at, at + n));
+    return n;
+  };
 }
