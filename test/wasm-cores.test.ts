@@ -16,6 +16,7 @@ import { MemoryFile, type FileNode } from "../src/wasi/index.js";
 import { ctx } from "./helpers/context.js";
 import { byteDiff, hex, pattern, sameBytes } from "./helpers/data.js";
 import { deterministic, nondeterministic } from "./helpers/determinism.js";
+import { cli } from "./helpers/cli.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
 
 /**
@@ -153,6 +154,25 @@ describe("the wasm engine on every core", () => {
     const opened = { keys, ciphertext: new MemoryFile(new Uint8Array(1000)), authenticated: prefix, tag: new Uint8Array(32) };
     await engine.open(opened, async () => new MemoryFile());
     expect(passes).toEqual(["cipher", "+mac over input", "cipher+mac over output", "+mac over input", "cipher"]);
+  });
+});
+
+describe("the CLI with --engine wasm (the engine's threads)", () => {
+  it("encrypts a batch of small files and a big one (the MAC alongside), and each decrypts to its original", () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "cli-"));
+    const names = Array.from({ length: 20 }, (_, i) => `f${i}.dat`);
+    names.forEach((n, i) => fs.writeFileSync(path.join(dir, n), pattern(10_000 + i, i)));
+    fs.writeFileSync(path.join(dir, "big.dat"), pattern(ALONGSIDE_MIN_BYTES + 12_345, 77));
+    // The process must live until the last file is done: the engine threads are held while a pass runs.
+    const enc = cli(["encrypt", ...names, "big.dat", "--keep", "--pubkey", k.pub, "--engine", "wasm"], dir);
+    expect(enc.stderr).not.toMatch(/error|failed/i);
+    expect(enc.status).toBe(0);
+    expect(enc.stdout.toString().trim().split("\n")).toHaveLength(names.length + 1);
+    for (const n of [...names, "big.dat"]) {
+      const dec = cli(["decrypt", `${n}.enc`, "--privkey", k.priv, "--out", `${n}.back`, "--engine", "wasm"], dir);
+      expect(dec.status).toBe(0);
+      expect(fs.readFileSync(path.join(dir, `${n}.back`)).equals(fs.readFileSync(path.join(dir, n)))).toBe(true);
+    }
   });
 });
 

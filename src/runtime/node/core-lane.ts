@@ -81,8 +81,6 @@ export class Lane {
     this.output.markAlive();
     const data: CoreWorkerData = { module, input: this.input.buffer, output: this.output.buffer, doorbell };
     this.worker = new Worker(workerScript("core-worker.js"), { workerData: data });
-    // Between passes an idle thread must not keep the process alive.
-    this.worker.unref();
     const fail = (e: Error) => {
       this.alive = false;
       this.onFail(e);
@@ -96,10 +94,21 @@ export class Lane {
         resolve();
       }),
     );
+    // Between passes an idle thread must not keep the process alive (after the listeners: adding one refs the thread again).
+    this.worker.unref();
   }
 
   get idle(): boolean {
     return this.job === undefined;
+  }
+
+  /**
+   * While a pass runs, its threads keep the process alive: the thread that serves them sleeps on
+   * `Atomics.waitAsync`, which does not.
+   */
+  hold(held: boolean): void {
+    if (held) this.worker.ref();
+    else this.worker.unref();
   }
 
   start(job: LaneJob): void {

@@ -76,6 +76,7 @@ async function runPass(pass: CorePass, ciphers: readonly Lane[], macLane: Lane |
   let failed: Error | undefined;
   const lanes = macLane === undefined ? ciphers : [...ciphers, macLane];
   for (const lane of lanes) {
+    lane.hold(true);
     lane.onFail = (e) => {
       failed ??= e;
       ring(bell);
@@ -136,7 +137,10 @@ async function runPass(pass: CorePass, ciphers: readonly Lane[], macLane: Lane |
     if (failed === undefined && (e instanceof RingAborted || (e instanceof Error && e.cause instanceof RingAborted))) await sleepOn(bell, Atomics.load(bell, 0), WAIT_MS);
     throw failed ?? e;
   } finally {
-    for (const lane of lanes) lane.onFail = () => undefined;
+    for (const lane of lanes) {
+      lane.onFail = () => undefined;
+      lane.hold(false);
+    }
     src.close();
     dst?.close();
   }
