@@ -2,40 +2,27 @@ import { enc, hex, hmac, runOpenSSLSync, type OpenSSL } from "../../openssl/inde
 import type { FileNode } from "../../wasi/index.js";
 import { ConcatFile } from "../views.js";
 import { CtrPlaintextView } from "./ctr-view.js";
-import { MAC_THREAD_MIN_BYTES, type BulkEngine, type MacThread, type OpenJob } from "./engine.js";
-import type { MacKey, PayloadKeys } from "./keys.js";
-import { decryptsTo, macAlong, requireTag, requireTagAfter, teed } from "./steps.js";
-
-/** Starts a thread that runs the engine's `dgst -hmac` over `length` bytes to come (a runtime's: Node's worker threads). */
-export type WasmMacThreads = (key: MacKey, module: WebAssembly.Module, length: number) => MacThread;
+import type { BulkEngine, OpenJob } from "./engine.js";
+import type { PayloadKeys } from "./keys.js";
+import { decryptsTo, requireTag } from "./steps.js";
 
 /**
- * The bulk engine with everything in the wasm OpenSSL: `enc -aes-256-ctr`, and
- * `dgst -sha256 -mac HMAC` over what it wrote (encrypting) or read (decrypting). Given
- * `macThreads`, a big payload's HMAC runs on a second thread while this one runs the cipher.
+ * The bulk engine with everything in the wasm OpenSSL, on one thread: `enc -aes-256-ctr`, and
+ * `dgst -sha256 -mac HMAC` over what it wrote (encrypting) or before it reads (decrypting: no
+ * plaintext before the tag is good). Browsers run it; where a runtime has threads, the engine on
+ * every core (`cores.ts`) gives the same bytes and uses this one for rotation's reads.
  */
-export function wasmBulk(openssl: OpenSSL, macThreads?: WasmMacThreads): BulkEngine {
+export function wasmBulk(openssl: OpenSSL): BulkEngine {
   const ctr = (keys: PayloadKeys, decrypt: boolean) => ({ cipher: "aes-256-ctr", key: { key: keys.cipher, iv: keys.iv }, decrypt });
   const mac = (job: Pick<OpenJob, "keys" | "authenticated">, payload: FileNode) => hmac(openssl, job.keys.mac, new ConcatFile([job.authenticated, payload.open({ read: true, write: false })]));
-  /** A MAC thread for `size` payload bytes, when there are threads and it pays. */
-  const thread = async (keys: PayloadKeys, authenticated: Uint8Array, size: number): Promise<MacThread | undefined> =>
-    macThreads !== undefined && size >= MAC_THREAD_MIN_BYTES ? macThreads(keys.mac, await openssl.module(), authenticated.length + size) : undefined;
 
   return {
     name: "wasm",
     async seal(job) {
       const size = job.plaintext.stat().size;
-      const t = await thread(job.keys, job.authenticated, size);
-      let tag: Uint8Array;
-      if (t === undefined) {
-        await enc(openssl, { input: job.plaintext, output: job.ciphertext, ...ctr(job.keys, false) });
-        tag = await mac(job, job.ciphertext);
-      } else {
-        // The engine's writes of the ciphertext feed the MAC thread: one pass, two cores.
-        tag = await macAlong(t, job.authenticated, () => enc(openssl, { input: job.plaintext, output: teed(job.ciphertext, t), ...ctr(job.keys, false) }));
-      }
+      await enc(openssl, { input: job.plaintext, output: job.ciphertext, ...ctr(job.keys, false) });
       return {
-        tag,
+        tag: await mac(job, job.ciphertext),
         check: (stored, original) =>
           decryptsTo(original, size, async (into) => {
             await enc(openssl, { input: stored, output: into, ...ctr(job.keys, true) });
@@ -43,16 +30,8 @@ export function wasmBulk(openssl: OpenSSL, macThreads?: WasmMacThreads): BulkEng
       };
     },
     async open(job, output) {
-      const t = await thread(job.keys, job.authenticated, job.ciphertext.stat().size);
-      if (t === undefined) {
-        requireTag(await mac(job, job.ciphertext), job.tag);
-        await enc(openssl, { input: job.ciphertext, output: await output(), ...ctr(job.keys, true) });
-        return;
-      }
-      // The engine's reads of the payload feed the MAC thread; the tag is judged once written.
-      const out = await output();
-      const tag = await macAlong(t, job.authenticated, () => enc(openssl, { input: teed(job.ciphertext, t), output: out, ...ctr(job.keys, true) }));
-      requireTagAfter(tag, job.tag, out);
+      requireTag(await mac(job, job.ciphertext), job.tag);
+      await enc(openssl, { input: job.ciphertext, output: await output(), ...ctr(job.keys, true) });
     },
     async view(job) {
       requireTag(await mac(job, job.ciphertext), job.tag);
