@@ -140,13 +140,29 @@ export class WrittenBackFile extends NodeFileStorage {
 // more, in thread switches on two cores, than it saved. Measured on 1000 small files.)
 const fsync = promisify(fs.fsync);
 
+const tempPrefix = (finalPath: string) => `.${path.basename(finalPath)}.tmp-`;
+
 /** Creates `.<name>.tmp-<random>` next to `finalPath`, mode 0600 whatever the umask. */
 export function createTemp(finalPath: string): TempFile {
   const dir = path.dirname(finalPath);
-  const temp = path.join(dir, `.${path.basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`);
+  const temp = path.join(dir, `${tempPrefix(finalPath)}${randomBytes(6).toString("hex")}`);
   const fd = fs.openSync(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
   fs.fchmodSync(fd, 0o600);
   return { path: temp, storage: new WrittenBackFile(fd) };
+}
+
+/** The temp files of `finalPath` left in its folder (by a process killed before its rename or cleanup). */
+export function tempsOf(finalPath: string): string[] {
+  const dir = path.dirname(finalPath);
+  const prefix = tempPrefix(finalPath);
+  try {
+    return fs
+      .readdirSync(dir)
+      .filter((n) => n.startsWith(prefix) && /^[0-9a-f]{12}$/.test(n.slice(prefix.length)))
+      .map((n) => path.join(dir, n));
+  } catch {
+    return [];
+  }
 }
 
 export function removeQuietly(p: string): void {
