@@ -10,6 +10,7 @@ import { help, say } from "./io.js";
 import { serveVerb } from "./serve.js";
 import { decryptVerb, encryptVerb, rotateVerb } from "./verbs-files.js";
 import { genkeysVerb, infoVerb, signVerb, verifyVerb } from "./verbs-keys.js";
+import { watchVerb } from "./watch.js";
 
 const USAGE = `usage: opensslwrap <command> [options]
 
@@ -27,6 +28,7 @@ commands:
   selftest   known-answer and round-trip checks on this machine
   openssl    run the bundled OpenSSL command line on this folder
   serve      serve the browser page: encrypt, decrypt, info, sign, verify
+  watch      encrypt the files that appear in a folder, once each is complete
 
 Run 'opensslwrap <command> --help' for a command's options.
 Exit codes: 0 success, 1 refused or failed, 2 usage error.`;
@@ -42,6 +44,7 @@ const VERBS: Record<string, (args: string[]) => Promise<number>> = {
   selftest: async (args) => (args.includes("--help") || args.includes("-h") ? help("usage: opensslwrap selftest\n\nRuns known-answer and round-trip checks; ends with 'test SUCCESS, reporting complete'.") : (await selftest(say)) ? 0 : 1),
   openssl: runHostOpenSSL,
   serve: serveVerb,
+  watch: watchVerb,
 };
 
 async function main(argv: string[]): Promise<number> {
