@@ -11,10 +11,15 @@ import { removeQuietly } from "../runtime/node-files.js";
  * records who holds it (host, process id) and NAME's identity when it was claimed.
  */
 
-/** A file as a stat sees it: device and inode (which file), size and modification time (which content). */
+/**
+ * A file as a stat sees it: device, inode and birth time (which file: a file deleted and written
+ * again under its name often gets the freed inode back, never its birth time), size and
+ * modification time (which content).
+ */
 export interface Identity {
   dev: string;
   ino: string;
+  bornNs: string;
   size: string;
   mtimeNs: string;
 }
@@ -28,13 +33,16 @@ export function identityOf(file: string): Identity | undefined {
     return undefined;
   }
   if (!st.isFile()) return undefined;
-  return { dev: String(st.dev), ino: String(st.ino), size: String(st.size), mtimeNs: String(st.mtimeNs) };
+  return { dev: String(st.dev), ino: String(st.ino), bornNs: String(st.birthtimeNs), size: String(st.size), mtimeNs: String(st.mtimeNs) };
 }
 
-/** The same file (not replaced by another under its name). */
-export const sameFile = (a: Identity, b: Identity): boolean => a.dev === b.dev && a.ino === b.ino;
+/**
+ * The same file, not replaced by another under its name. Where the filesystem keeps no birth
+ * time (0), that cannot be told: not the same.
+ */
+export const sameFile = (a: Identity, b: Identity): boolean => a.dev === b.dev && a.ino === b.ino && a.bornNs === b.bornNs && a.bornNs !== "0";
 /** The same file with the same content, as far as a stat can tell. */
-export const unchanged = (a: Identity, b: Identity): boolean => sameFile(a, b) && a.size === b.size && a.mtimeNs === b.mtimeNs;
+export const unchanged = (a: Identity, b: Identity): boolean => a.dev === b.dev && a.ino === b.ino && a.bornNs === b.bornNs && a.size === b.size && a.mtimeNs === b.mtimeNs;
 
 export const CLAIM_SUFFIX = ".watch-claim";
 export const claimOf = (file: string): string => path.join(path.dirname(file), `.${path.basename(file)}${CLAIM_SUFFIX}`);
@@ -57,7 +65,7 @@ function parseRecord(text: string): ClaimRecord | undefined {
     const r = JSON.parse(text) as Partial<ClaimRecord>;
     const id = r.id;
     if (typeof r.host !== "string" || typeof r.pid !== "number" || typeof id !== "object" || id === null) return undefined;
-    if (![id.dev, id.ino, id.size, id.mtimeNs].every((v) => typeof v === "string")) return undefined;
+    if (![id.dev, id.ino, id.bornNs, id.size, id.mtimeNs].every((v) => typeof v === "string")) return undefined;
     return { host: r.host, pid: r.pid, id };
   } catch {
     return undefined;

@@ -14,10 +14,11 @@ import { identityOf, sameFile, unchanged, type Claims, type ClaimState, type Ide
  *  - NAME.enc and a claim on NAME whose identity NAME still has: NAME.enc was made from NAME
  *    under that claim; only removing NAME was left (a crash, or a removal that failed). Done
  *    now, unless --keep.
- *  - NAME.enc, claimed NAME, but NAME has changed in place since: NAME.enc holds an earlier state
- *    of NAME (the writer went on after the file looked settled). NAME.enc is removed, and NAME
- *    encrypted again once it settles. If NAME was replaced by another file, NAME.enc is kept and
- *    the rule below applies.
+ *  - NAME.enc, claimed NAME, but NAME has changed in place since (same inode and birth time):
+ *    NAME.enc holds an earlier state of NAME (the writer went on after the file looked settled).
+ *    NAME.enc is removed, and NAME encrypted again once it settles. If NAME was replaced by
+ *    another file (or the filesystem keeps no birth time to tell), NAME.enc is kept and the rule
+ *    below applies: NAME.enc may be the only copy of a file since deleted.
  *  - NAME.enc and NAME without a claim: with --keep, done if NAME is not newer than NAME.enc and
  *    has its recorded size; otherwise reported and left alone: nothing shows that NAME.enc
  *    holds this NAME (a name used again, a bundle copied in), and NAME is never removed on a guess.
