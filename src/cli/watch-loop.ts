@@ -3,7 +3,7 @@ import { watch as chokidarWatch } from "chokidar";
 import picomatch from "picomatch";
 import { encryptAll, type FileResult } from "./batch.js";
 import { Claims, CLAIM_SUFFIX, claimedBy, identityOf, unchanged, type Identity } from "./watch-claims.js";
-import { afterEncrypt, decide, finish, vanished, type FileContext, type FileReport, type Next } from "./watch-files.js";
+import { afterEncrypt, decide, finish, vanished, type FileContext, type FileReport, type Next, type Outcome } from "./watch-files.js";
 import type { WriteOpenCheck } from "./watch-platform.js";
 
 export interface WatchOptions {
@@ -111,8 +111,13 @@ export class Watcher {
     return this.failed;
   }
 
-  /** An event on `p`: the file it concerns (for a claim, the file claimed) is looked at now. */
+  /**
+   * An event on `p`: the file it concerns is looked at now. Claims count in the initial scan
+   * only (an abandoned one is recovered at the start); later ones are this or another watcher's
+   * work in progress, and their files' own events say what to look at.
+   */
   private look(p: string): void {
+    if (isHidden(p) && this.ready) return;
     const file = isHidden(p) ? claimedBy(p) : p;
     if (file === undefined || isHidden(file) || isBundle(file) || !this.matches(file)) return;
     const now = Date.now();
@@ -152,12 +157,13 @@ export class Watcher {
     const settled: { e: Entry; id: Identity }[] = [];
     for (const e of due) {
       if (e.removal !== undefined) {
-        this.apply(e, await finish(e.file, e.removal, this.ctx));
+        const removal = e.removal;
+        this.apply(e, await this.guard(e, () => finish(e.file, removal, this.ctx)));
         continue;
       }
       const id = identityOf(e.file);
       if (id === undefined) {
-        this.apply(e, await vanished(e.file, this.ctx));
+        this.apply(e, await this.guard(e, () => vanished(e.file, this.ctx)));
       } else if (e.id === undefined || !unchanged(e.id, id)) {
         e.id = id;
         e.since = now;
@@ -175,7 +181,7 @@ export class Watcher {
       } else if (this.stopping || batch.length >= BATCH_FILES || (batch.length > 0 && bytes >= BATCH_BYTES)) {
         e.due = now; // the next batch
       } else {
-        const o = await decide(e.file, id, this.ctx);
+        const o = await this.guard(e, () => decide(e.file, id, this.ctx));
         if (o.kind !== "encrypt") this.apply(e, o);
         else {
           batch.push({ e, id: o.id });
@@ -198,7 +204,7 @@ export class Watcher {
     const settle = (r: FileResult) => {
       const b = batch[next++];
       if (b === undefined) return;
-      settling = settling.then(async () => this.apply(b.e, await afterEncrypt(b.e.file, b.id, r, this.ctx)));
+      settling = settling.then(async () => this.apply(b.e, await this.guard(b.e, () => afterEncrypt(b.e.file, b.id, r, this.ctx))));
     };
     try {
       await encryptAll(files, batch.map((b) => Number(b.id.size)), { publicKeys: this.o.publicKeys, keep: this.o.keep }, { onResult: settle });
@@ -207,6 +213,15 @@ export class Watcher {
       while (next < batch.length) settle({ file: files[next] ?? "", warnings: [], error });
     }
     await settling;
+  }
+
+  /** What `step` decided for `e`; a failure it met (a full disk, a file gone in between, ...) reported as `e`'s, to be tried again. */
+  private async guard<T extends Outcome>(e: Entry, step: () => Promise<T>): Promise<T | Next> {
+    try {
+      return await step();
+    } catch (err) {
+      return { kind: "retry", report: { file: e.file, warnings: [], error: err instanceof Error ? err.message.split("\n")[0] ?? "" : String(err) } };
+    }
   }
 
   private apply(e: Entry, o: Next): void {
