@@ -53,14 +53,14 @@ async function expectEncrypted(dir: string, content: Record<string, string>): Pr
 const SETTLE = ["--settle", "0.5"];
 
 describe("watch --once", () => {
-  it("encrypts the files there, one line each, and leaves hidden files, temp files, bundles and sub-folders alone", async () => {
-    const dir = folder({ "a.csv": "alpha\n", "b.txt": "beta\n", ".hidden": "h", ".a.csv.enc.tmp-0123456789ab": "t", "old.enc": "not a bundle", "sub/c.csv": "gamma\n" });
+  it("encrypts the files there, one line each, and leaves hidden files, temp files, bundles, Windows' folder files and sub-folders alone", async () => {
+    const dir = folder({ "a.csv": "alpha\n", "b.txt": "beta\n", ".hidden": "h", ".a.csv.enc.tmp-0123456789ab": "t", "old.enc": "not a bundle", "Thumbs.db": "t", "desktop.ini": "d", "~$report.docx": "o", "sub/c.csv": "gamma\n" });
     const r = cli(["watch", dir, "--pubkey", lab.pub, "--once", ...SETTLE], tmp);
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.toString().trim().split("\n");
     expect(lines.map(lineFile).sort()).toEqual([path.join(dir, "a.csv"), path.join(dir, "b.txt")]);
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\S+Z \S+ 6 bytes -> \S+\.enc$/);
-    expect(names(dir)).toEqual([".a.csv.enc.tmp-0123456789ab", ".hidden", "a.csv.enc", "b.txt.enc", "old.enc", "sub"]);
+    expect(names(dir)).toEqual([".a.csv.enc.tmp-0123456789ab", ".hidden", "Thumbs.db", "a.csv.enc", "b.txt.enc", "desktop.ini", "old.enc", "sub", "~$report.docx"]);
     expect(names(path.join(dir, "sub"))).toEqual(["c.csv"]);
     await expectEncrypted(dir, { "a.csv": "alpha\n", "b.txt": "beta\n" });
   });

@@ -51,7 +51,12 @@ const RETRY_MS = 30_000;
 const RETRY_MAX_MS = 15 * 60_000;
 
 const isHidden = (p: string) => path.basename(p).startsWith(".");
-const isBundle = (p: string) => p.toLowerCase().endsWith(".enc");
+/**
+ * Never encrypted: hidden files (opensslwrap's temp files and claims among them), bundles, and
+ * what Windows and Office leave in folders (thumbnail caches, folder settings, `~$` lock files),
+ * which would come back after each encryption.
+ */
+const skipped = (p: string) => isHidden(p) || /\.enc$/i.test(p) || /^(thumbs\.db|desktop\.ini|~\$.*)$/i.test(path.basename(p));
 
 /**
  * Watches a folder and encrypts each matching file once it has settled. Change events (from
@@ -84,7 +89,7 @@ export class Watcher {
   /** Runs until `stop()` (or, with `once`, until the files there at the start are dealt with); returns how many failed. */
   async run(onReady: (files: number) => void): Promise<number> {
     const fsw = chokidarWatch(this.o.root, {
-      ignored: (p) => p !== this.o.root && ((isHidden(p) && !p.endsWith(CLAIM_SUFFIX)) || isBundle(p)),
+      ignored: (p) => p !== this.o.root && skipped(p) && !p.endsWith(CLAIM_SUFFIX),
       depth: this.o.recursive ? undefined : 0,
       followSymlinks: false,
       usePolling: this.o.poll,
@@ -119,7 +124,7 @@ export class Watcher {
   private look(p: string): void {
     if (isHidden(p) && this.ready) return;
     const file = isHidden(p) ? claimedBy(p) : p;
-    if (file === undefined || isHidden(file) || isBundle(file) || !this.matches(file)) return;
+    if (file === undefined || skipped(file) || !this.matches(file)) return;
     const now = Date.now();
     const e = this.entries.get(file);
     if (e !== undefined) e.due = Math.min(e.due, now);
