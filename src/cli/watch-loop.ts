@@ -5,6 +5,7 @@ import { encryptAll, type FileResult } from "./batch.js";
 import { Claims, CLAIM_SUFFIX, claimedBy, identityOf, unchanged, type Identity } from "./watch-claims.js";
 import { afterEncrypt, decide, finish, vanished, type FileContext, type FileReport, type Next, type Outcome } from "./watch-files.js";
 import type { WriteOpenCheck } from "./watch-platform.js";
+import { filesUnder } from "./watch-walk.js";
 
 export interface WatchOptions {
   /** The folder, absolute. */
@@ -43,6 +44,14 @@ interface Entry {
 
 /** How often a polled folder is listed. */
 const POLL_MS = 1000;
+/**
+ * How often the whole folder is listed besides, for files whose event was lost: chokidar starts
+ * watching a folder after listing it (a file created in between has no event: seen under load
+ * with polling), a polled folder whose modification time has a coarse resolution (SMB, FAT)
+ * misses a second file added in the same tick, and an inotify queue can overflow.
+ */
+const RESCAN_MS = 30_000;
+const RESCAN_POLLED_MS = 5000;
 /** At most this many files (and bytes, but at least one file) per batch: a stop waits for the batch in progress. */
 const BATCH_FILES = 64;
 const BATCH_BYTES = 256 << 20;
@@ -66,6 +75,8 @@ const skipped = (p: string) => isHidden(p) || /\.enc$/i.test(p) || /^(thumbs\.db
  */
 export class Watcher {
   private readonly entries = new Map<string, Entry>();
+  /** Files found done but still there (kept, or reported), with their identity then: a rescan passes them over until they change. */
+  private readonly known = new Map<string, string>();
   private readonly claims = new Claims();
   private readonly ctx: FileContext;
   private readonly matchers: { test: (s: string) => boolean; full: boolean }[];
@@ -105,7 +116,12 @@ export class Watcher {
       if (this.o.once) await fsw.close();
       onReady(this.entries.size);
       const finished = () => this.stopping || (this.o.once && this.entries.size === 0);
+      let rescan = Date.now() + (this.o.poll ? RESCAN_POLLED_MS : RESCAN_MS);
       while (!finished()) {
+        if (!this.o.once && Date.now() >= rescan) {
+          this.rescan();
+          rescan = Date.now() + (this.o.poll ? RESCAN_POLLED_MS : RESCAN_MS);
+        }
         await this.tick();
         if (!finished()) await this.sleep();
       }
@@ -130,6 +146,18 @@ export class Watcher {
     if (e !== undefined) e.due = Math.min(e.due, now);
     else this.entries.set(file, { file, seq: this.seq++, initial: !this.ready, since: now, due: now, failures: 0 });
     this.wake?.();
+  }
+
+  /** Lists the folder and looks at the files that are neither in hand nor known done as they are. */
+  private rescan(): void {
+    const seen = new Set<string>();
+    for (const file of filesUnder(this.o.root, this.o.recursive, skipped)) {
+      seen.add(file);
+      if (this.entries.has(file) || !this.matches(file)) continue;
+      const id = identityOf(file);
+      if (id !== undefined && this.known.get(file) !== JSON.stringify(id)) this.look(file);
+    }
+    for (const file of this.known.keys()) if (!seen.has(file)) this.known.delete(file);
   }
 
   private matches(file: string): boolean {
@@ -236,6 +264,9 @@ export class Watcher {
     }
     if (o.kind === "done" || (o.kind === "retry" && this.o.once)) {
       this.entries.delete(e.file);
+      const id = identityOf(e.file);
+      if (id === undefined) this.known.delete(e.file);
+      else this.known.set(e.file, JSON.stringify(id));
       return;
     }
     if (o.kind === "retry") {
