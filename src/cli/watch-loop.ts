@@ -52,8 +52,13 @@ const POLL_MS = 1000;
  */
 const RESCAN_MS = 30_000;
 const RESCAN_POLLED_MS = 5000;
-/** At most this many files (and bytes, but at least one file) per batch: a stop waits for the batch in progress. */
-const BATCH_FILES = 64;
+/**
+ * At most this many files (and bytes, but at least one file) per batch: a stop waits for the
+ * batch in progress. 256 files is what the batch machinery wraps secrets for in one engine run;
+ * 200 small files dropped at once were all encrypted 2.1-2.8 s after the last write, against
+ * 3.0-4.1 s in batches of 64 (--settle 0.5, a busy 2-core machine).
+ */
+const BATCH_FILES = 256;
 const BATCH_BYTES = 256 << 20;
 /** A failed file is tried again after this, doubling up to RETRY_MAX_MS (or at once when it changes). */
 const RETRY_MS = 30_000;

@@ -13,8 +13,8 @@ Watches DIR and encrypts each file that appears there to FILE.enc, as 'encrypt' 
 is read back and verified before FILE is overwritten and removed), once the file is complete:
 unchanged for --settle seconds and, on Linux, open for writing by no process. Files already in
 DIR go first. Left alone: hidden files (opensslwrap's temp files among them), *.enc, symbolic
-links, Thumbs.db, desktop.ini and ~$ lock files, and files another watcher has claimed (two
-watchers on one folder share the work).
+links, Thumbs.db, desktop.ini and ~$ lock files, and files another watcher has claimed (of two
+watchers on one folder, one encrypts each file).
 
   --pubkey PEM            recipient's public key (repeat for several recipients)
   --pattern GLOB          only files whose name matches GLOB, e.g. '*.csv' (repeat for several;
