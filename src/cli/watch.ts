@@ -32,8 +32,8 @@ watchers on one folder, one encrypts each file).
 Each file gives one line: time, name, size and bundle (stdout); a failure (a full disk, a file
 that vanished, ...) is one line on stderr, and the watcher goes on: it tries that file again when
 it changes, or after a back-off. SIGINT (Ctrl-C) or SIGTERM stops once the files in progress are
-done; a second one stops at once. A run that was killed is finished by the next one: every file
-is either still plain (and will be encrypted) or encrypted, never both or neither.`;
+done; a second one stops at once. What a killed run left is finished by the next one: each file
+is encrypted once, and no original is removed unless its bundle was verified (README: watch).`;
 
 /** --settle: seconds, 0 to a day. */
 function settleMs(p: ReturnType<typeof parse>): number {
