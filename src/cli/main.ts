@@ -10,7 +10,6 @@ import { help, say } from "./io.js";
 import { serveVerb } from "./serve.js";
 import { decryptVerb, encryptVerb, rotateVerb } from "./verbs-files.js";
 import { genkeysVerb, infoVerb, signVerb, verifyVerb } from "./verbs-keys.js";
-import { watchVerb } from "./watch.js";
 
 const USAGE = `usage: opensslwrap <command> [options]
 
@@ -44,7 +43,8 @@ const VERBS: Record<string, (args: string[]) => Promise<number>> = {
   selftest: async (args) => (args.includes("--help") || args.includes("-h") ? help("usage: opensslwrap selftest\n\nRuns known-answer and round-trip checks; ends with 'test SUCCESS, reporting complete'.") : (await selftest(say)) ? 0 : 1),
   openssl: runHostOpenSSL,
   serve: serveVerb,
-  watch: watchVerb,
+  // Loaded when used: chokidar and picomatch cost every other command 30-45 ms of start-up.
+  watch: async (args) => (await import("./watch.js")).watchVerb(args),
 };
 
 async function main(argv: string[]): Promise<number> {
