@@ -13,8 +13,9 @@ export default tseslint.config(
     },
   },
   {
-    // The core runs unchanged on Node, Deno and browsers: only adapters in src/runtime and src/cli may use Node.
-    files: ["src/wasi/**", "src/openssl/**", "src/bundle/**", "src/api.ts", "src/selftest.ts", "src/browser.ts", "src/runtime/browser-*.ts", "web/**/*.ts"],
+    // The core runs unchanged on Node, Deno and browsers: only the Node adapters (src/runtime/node),
+    // the verbs on paths (src/verbs/node.ts), the Node entry points and src/cli may use Node.
+    files: ["src/wasi/**", "src/openssl/**", "src/bundle/**", "src/api/**", "src/browser.ts", "src/browser-openssl.ts", "src/runtime/browser/**", "src/verbs/browser.ts", "web/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: ["node:*", "fs", "path", "os", "crypto"], message: "core code is runtime-neutral" }] }],
     },

@@ -3,8 +3,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable, Writable } from "node:stream";
-import { decrypt, encrypt, enc, hmac } from "../dist/index.js";
-import { nodeHostFs } from "../dist/runtime/node-fs.js";
+import { decrypt, encrypt } from "../dist/index.js";
+import { enc, hmac, openssl } from "../dist/openssl-api.js";
+import { nodeHostFs } from "../dist/runtime/node/fs.js";
 import { HostFile } from "../dist/wasi/index.js";
 
 const [taskName, dir, engine = "auto"] = process.argv.slice(2);
@@ -73,10 +74,10 @@ const tasks = {
   "openpgp-aead-decrypt": pgpDecrypt,
   async "engine-enc"() {
     fs.writeFileSync(f("ctr.out"), "");
-    await enc({ input: new HostFile(nodeHostFs, f("plain")), output: new HostFile(nodeHostFs, f("ctr.out")), cipher: "aes-256-ctr", key: { key: new Uint8Array(32).fill(0x11), iv: new Uint8Array(16).fill(0x22) } });
+    await enc(openssl, { input: new HostFile(nodeHostFs, f("plain")), output: new HostFile(nodeHostFs, f("ctr.out")), cipher: "aes-256-ctr", key: { key: new Uint8Array(32).fill(0x11), iv: new Uint8Array(16).fill(0x22) } });
   },
   async "engine-hmac"() {
-    await hmac(new Uint8Array(32).fill(0x11), new HostFile(nodeHostFs, f("plain")));
+    await hmac(openssl, new Uint8Array(32).fill(0x11), new HostFile(nodeHostFs, f("plain")));
   },
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds the browser library and the static web page with esbuild:
 //   src/browser.ts -> dist/browser/opensslwrap.js (+ openssl.wasm, manifest.json next to it)
+//   src/browser-openssl.ts -> dist/browser/openssl.js (the `opensslwrap/openssl` subpath)
 //   web/app.ts     -> dist/web/app.js
 //   web/worker.ts  -> dist/web/worker.js
 //   web/index.html, web/style.css, web/favicon.svg, wasm/openssl.wasm, wasm/manifest.json -> dist/web/
@@ -57,6 +58,7 @@ const common = {
 
 const builds = [
   { entryPoints: [at("src", "browser.ts")], outfile: at("dist", "browser", "opensslwrap.js") },
+  { entryPoints: [at("src", "browser-openssl.ts")], outfile: at("dist", "browser", "openssl.js") },
   { entryPoints: [at("web", "app.ts")], outfile: at("dist", "web", "app.js") },
   { entryPoints: [at("web", "worker.ts")], outfile: at("dist", "web", "worker.js") },
 ];
@@ -72,7 +74,7 @@ for (const options of builds) {
     fail(`bundling ${path.relative(root, options.entryPoints[0])} failed (see above)`);
   }
   // Belt and braces: no Node adapter may have been pulled in by a relative import either.
-  const nodeAdapters = Object.keys(result.metafile.inputs).filter((f) => /src\/runtime\/node-|src\/cli\//.test(f));
+  const nodeAdapters = Object.keys(result.metafile.inputs).filter((f) => /src\/runtime\/node\/|src\/verbs\/node|src\/cli\//.test(f));
   if (nodeAdapters.length > 0) fail(`${path.relative(root, options.outfile)} includes Node-only code: ${nodeAdapters.join(", ")}`);
 }
 

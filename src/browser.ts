@@ -1,98 +1,70 @@
 /**
- * opensslwrap for browsers: registers the wasm engine, loaded from `openssl.wasm` next to this
- * module (or from `configureEngine({ wasmUrl })`) and checked against the pinned sha256 before
- * it is used, and exports the runtime-neutral library.
+ * opensslwrap for browsers: the verbs on `File`s and on bytes, key helpers and the error classes.
+ * The engine is `openssl.wasm` next to this module (or where `configureEngine({ wasmUrl })` says),
+ * checked against the pinned sha256 before it is used.
  *
- * Everything works on the main thread on bytes (`encryptBytes`, `decryptBytes`, ...). For large
- * files, run it in a dedicated Web Worker and use the `...Blob` verbs, which stream `File`s in
- * place and write outputs to the origin-private file system.
+ * The byte verbs work on the main thread. For large files, run the library in a dedicated Web
+ * Worker and use the `...Blob` verbs: they stream `File`s in place and write outputs to the
+ * origin-private file system (free them with `releaseOutput` once downloaded).
  */
-import { setEngineLoader } from "./openssl/engine.js";
-import { EngineIntegrityError, sha256Hex } from "./openssl/index.js";
+import type { DecryptOptions } from "./api/decrypt.js";
+import { withEncrypter, type Encrypter, type EncrypterOptions, type EncryptOptions, type Recipients } from "./api/encrypter.js";
+import type { BundleInfo } from "./api/info.js";
+import type { KeyPair } from "./api/keys.js";
+import { verbsOn } from "./api/verbs.js";
+import type { Context } from "./bundle/context.js";
+import type { RsaPublicKey } from "./bundle/keys.js";
+import type { LegacyInfo } from "./bundle/legacy.js";
+import type { Meta } from "./bundle/meta.js";
+import type { KeyInput } from "./openssl/index.js";
+import { browserContext } from "./runtime/browser/context.js";
+import type { BrowserEngineOptions } from "./runtime/browser/engine.js";
+import * as blobs from "./verbs/browser.js";
 
-/** Replaced by the web build (scripts/build-web.mjs) with wasm/manifest.json's sha256. */
-declare const __OPENSSLWRAP_WASM_SHA256__: string | undefined;
-const BUILT_IN_SHA256: string | undefined = typeof __OPENSSLWRAP_WASM_SHA256__ === "string" ? __OPENSSLWRAP_WASM_SHA256__ : undefined;
-
-export interface BrowserEngineOptions {
-  /** Where openssl.wasm is (default: next to this module). */
-  wasmUrl?: string | URL;
-  /**
-   * The sha256 (hex) the wasm must have. Default: the one built into this bundle; without one
-   * (an unbundled build), `manifest.json` next to the wasm is fetched, which guards against
-   * corruption but not against someone who can replace both files.
-   */
-  sha256?: string;
-}
-
-async function manifestSha256(url: URL): Promise<string> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`cannot load ${url.href}: HTTP ${response.status}`);
-  const manifest = (await response.json()) as { wasm?: { sha256?: unknown } };
-  const sha = manifest.wasm?.sha256;
-  if (typeof sha !== "string" || !/^[0-9a-f]{64}$/.test(sha)) throw new Error(`${url.href} has no wasm sha256`);
-  return sha;
-}
-
-/**
- * Fetches and compiles the engine. The response is read once: one branch streams into
- * `WebAssembly.compileStreaming`, the other into the SHA-256 digest; the module is returned only
- * when the digest is the pinned one (else `EngineIntegrityError`).
- */
-export async function loadBrowserEngine(o: BrowserEngineOptions = {}): Promise<WebAssembly.Module> {
-  const url = new URL(o.wasmUrl ?? "./openssl.wasm", import.meta.url);
-  const expected = o.sha256 ?? BUILT_IN_SHA256 ?? (await manifestSha256(new URL("./manifest.json", url)));
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`cannot load the OpenSSL engine ${url.href}: HTTP ${response.status}`);
-
-  let compiling: Promise<WebAssembly.Module> | undefined;
-  let bytes: ArrayBuffer;
-  if (response.body !== null && typeof WebAssembly.compileStreaming === "function") {
-    const [toCompiler, toDigest] = response.body.tee();
-    // A fresh Response with the wasm MIME type: compiles even when the server labels it otherwise.
-    compiling = WebAssembly.compileStreaming(new Response(toCompiler, { headers: { "Content-Type": "application/wasm" } }));
-    compiling.catch(() => undefined); // awaited below, after the digest check
-    bytes = await new Response(toDigest).arrayBuffer();
-  } else {
-    bytes = await response.arrayBuffer();
-  }
-
-  const actual = await sha256Hex(new Uint8Array(bytes));
-  if (actual !== expected) throw new EngineIntegrityError(expected, actual);
-  if (compiling !== undefined) {
-    try {
-      return await compiling;
-    } catch {
-      // e.g. a browser that refuses streaming compilation here: compile the checked bytes
-    }
-  }
-  return WebAssembly.compile(bytes);
-}
+let made: Context | undefined;
+const ctx = (): Context => (made ??= browserContext());
 
 /** Sets where the engine comes from (call before the first command; the default needs no call). */
 export function configureEngine(o: BrowserEngineOptions = {}): void {
-  setEngineLoader(() => loadBrowserEngine(o));
+  made = browserContext(o);
 }
 
-configureEngine();
+/**
+ * Encrypts a file to `NAME.enc` in browser storage; the bundle is read back and checked before it
+ * is returned. @throws PublicKeyError, KeyTooShortError, PrivateKeyError, PassphraseError, FormatError
+ */
+export function encryptBlob(file: File, o: Recipients & blobs.EncryptBlobOptions): Promise<{ output: blobs.BrowserOutput; meta: Meta; warnings: string[] }> {
+  return withEncrypter(ctx(), o, (encrypter) => blobs.encryptBlob(encrypter, file, o));
+}
 
-export * from "./core.js";
-export {
-  encryptBlob,
-  decryptBlob,
-  readMetaBlob,
-  signBlob,
-  verifyBlob,
-  signatureBytes,
-  browserPlatform,
-  BlobFile,
-  createOutput,
-  outputStorage,
-  readSmall,
-  releaseOutput,
-  type BrowserOutput,
-  type EncryptBlobOptions,
-  type OutputFile,
-  type Phase,
-  type Progress,
-} from "./runtime/browser-api.js";
+/**
+ * Decrypts a bundle to browser storage; the tag is checked before any plaintext is written.
+ * @throws DecryptError, PrivateKeyError, PassphraseError, IntegrityError, FormatError
+ */
+export function decryptBlob(bundle: File, o: DecryptOptions & { onProgress?: blobs.Progress }): Promise<{ output: blobs.BrowserOutput; meta: Meta | LegacyInfo }> {
+  return blobs.decryptBlob(ctx(), bundle, o);
+}
+
+/** A bundle's meta-data, no key needed. @throws FormatError, IntegrityError */
+export function readMetaBlob(bundle: Blob): Promise<BundleInfo> {
+  return blobs.readMetaBlob(ctx(), bundle);
+}
+
+/** The RSA-PSS (SHA-256) signature of a file, raw bytes. @throws PrivateKeyError, PassphraseError */
+export function signBlob(file: Blob, privateKey: KeyInput): Promise<Uint8Array> {
+  return blobs.signBlob(ctx(), file, privateKey);
+}
+
+/** Whether a signature file (base64 or raw) is the public key's over the file. @throws PublicKeyError */
+export function verifyBlob(file: Blob, publicKey: Blob, signature: Blob): Promise<boolean> {
+  return blobs.verifyBlob(ctx(), file, publicKey, signature);
+}
+
+export const { encryptBytes, decryptBytes, rotateBytes, signBytes, verifyBytes, generateKeyPair, readPublicKey, fingerprint, createEncrypter, selftest } = verbsOn(ctx);
+
+export { loadBrowserEngine, type BrowserEngineOptions } from "./runtime/browser/engine.js";
+export { releaseOutput } from "./runtime/browser/files.js";
+export { DecryptError, FileBusyError, FileExistsError, FormatError, IntegrityError, KeyTooShortError, OpensslwrapError, PassphraseError, PrivateKeyError, PublicKeyError } from "./bundle/errors.js";
+export { EngineIntegrityError, OpenSSLError } from "./openssl/errors.js";
+export type { BundleInfo, DecryptOptions, EncryptOptions, EncrypterOptions, Encrypter, KeyInput, KeyPair, LegacyInfo, Meta, Recipients, RsaPublicKey };
+export type { BrowserOutput, EncryptBlobOptions, Phase, Progress } from "./verbs/browser.js";

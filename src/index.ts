@@ -1,30 +1,81 @@
 /**
- * opensslwrap for Node.js (and Deno through its Node compatibility): registers the wasm engine
- * from this package's wasm/ folder, and exports the library.
+ * opensslwrap for Node.js, and Deno through its Node compatibility: the verbs on paths and on
+ * bytes, key helpers, and the error classes. The engine is the package's wasm/openssl.wasm,
+ * checked against wasm/manifest.json and compiled on first use. The engine-level API (run any
+ * OpenSSL command) is the `opensslwrap/openssl` subpath.
  */
-import { setAcceleratedBulk, setWasmMacThreads } from "./bundle/bulk.js";
-import { createHash } from "node:crypto";
-import { setEngineLoader, setSha256 } from "./openssl/engine.js";
-import { nodeBulk } from "./runtime/node-bulk.js";
-import { loadNodeEngine } from "./runtime/node-engine.js";
-import { wasmMacThread } from "./runtime/mac-thread.js";
+import type { DecryptOptions } from "./api/decrypt.js";
+import { withEncrypter, type Encrypter, type EncrypterOptions, type EncryptOptions } from "./api/encrypter.js";
+import type { KeyPair } from "./api/keys.js";
+import { verbsOn } from "./api/verbs.js";
+import type { RsaPublicKey } from "./bundle/keys.js";
+import type { LegacyInfo } from "./bundle/legacy.js";
+import type { Meta } from "./bundle/meta.js";
+import type { KeyInput } from "./openssl/index.js";
+import { defaultNodeContext as ctx } from "./runtime/node/context.js";
+import * as paths from "./verbs/node.js";
 
-setEngineLoader(loadNodeEngine);
-setSha256((bytes) => createHash("sha256").update(bytes).digest());
-// AES-256-CTR and HMAC over the payload by Node's native crypto, unless `engine: "wasm"`.
-setAcceleratedBulk(nodeBulk);
-// For big files the HMAC runs on a second thread alongside the cipher (both engines).
-setWasmMacThreads(wasmMacThread);
+/**
+ * Encrypts FILE to FILE.enc for the recipients (each can decrypt alone). The bundle is written
+ * under a temporary name, fsynced, read back, and its payload decrypted and compared with FILE;
+ * only then is it renamed into place and, unless `keep`, FILE overwritten with zeros and removed.
+ * @throws PublicKeyError, KeyTooShortError (a recipient's key), PrivateKeyError, PassphraseError
+ * (`signWith`), FileExistsError (the bundle exists), FormatError (not a regular file; the read-back
+ * check failed), Error naming the disk's failure (full, I/O error).
+ */
+export function encrypt(file: string, o: paths.EncryptFileOptions): Promise<paths.EncryptFileResult> {
+  return withEncrypter(ctx(), o, (encrypter) => paths.encryptFile(encrypter, file, o));
+}
 
-export * from "./core.js";
-export {
-  encryptFile as encrypt,
-  decryptFile as decrypt,
-  rotateFile as rotate,
-  signPath as sign,
-  verifyPath as verify,
-  generateKeys,
-  readMeta,
-  type EncryptFileOptions,
-  type DecryptFileOptions,
-} from "./runtime/node-api.js";
+/**
+ * Decrypts a bundle (this format, or the 2012 opensslwrap / pyFileSec layouts) to the original's
+ * name next to it, or `out`. The tag is checked before any plaintext reaches that name.
+ * @throws DecryptError (not a recipient), PrivateKeyError, PassphraseError, IntegrityError (altered
+ * or corrupted), FormatError (not a bundle), FileExistsError (the output exists; see `force`).
+ */
+export function decrypt(bundle: string, o: paths.DecryptFileOptions): Promise<{ output: string; meta: Meta | LegacyInfo }> {
+  return paths.decryptFile(ctx(), bundle, o);
+}
+
+/**
+ * Re-encrypts a bundle for new recipients with a fresh secret, replacing it atomically; the old
+ * meta-data joins the history. The plaintext is never written.
+ * @throws as `decrypt` (for the old key) and `encrypt` (for the new ones); FormatError for a legacy bundle.
+ */
+export function rotate(bundle: string, privateKey: KeyInput, o: EncryptOptions & { onWarning?: (message: string) => void }): Promise<{ bundle: string; meta: Meta }> {
+  return paths.rotateFile(ctx(), bundle, privateKey, o);
+}
+
+/** The RSA-PSS (SHA-256) signature of a file, raw bytes. @throws PrivateKeyError, PassphraseError */
+export function sign(file: string, privateKey: KeyInput): Promise<Uint8Array> {
+  return paths.signPath(ctx(), file, privateKey);
+}
+
+/** Whether `signature` (RSA-PSS or PKCS#1 v1.5, SHA-256) is the key's over the file. @throws PublicKeyError */
+export function verify(file: string, publicKey: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  return paths.verifyPath(ctx(), file, publicKey, signature);
+}
+
+/**
+ * Writes DIR/NAME.pub.pem and DIR/NAME.priv.pem (0600, PKCS#8, AES-256 under the passphrase).
+ * @throws FileExistsError (either exists), RangeError (bits under 2048)
+ */
+export function generateKeys(o: Parameters<typeof paths.generateKeys>[1]): ReturnType<typeof paths.generateKeys> {
+  return paths.generateKeys(ctx(), o);
+}
+
+/** A bundle's meta-data and recipients, no key needed. @throws FormatError, IntegrityError */
+export function readMeta(bundle: string): ReturnType<typeof paths.readMeta> {
+  return paths.readMeta(ctx(), bundle);
+}
+
+export const { encryptBytes, decryptBytes, rotateBytes, signBytes, verifyBytes, generateKeyPair, readPublicKey, fingerprint, createEncrypter, selftest } = verbsOn(ctx);
+
+export { DecryptError, FileBusyError, FileExistsError, FormatError, IntegrityError, KeyTooShortError, OpensslwrapError, PassphraseError, PrivateKeyError, PublicKeyError } from "./bundle/errors.js";
+export { EngineIntegrityError, OpenSSLError } from "./openssl/errors.js";
+export type { DecryptOptions, EncryptOptions, EncrypterOptions, Encrypter, KeyInput, KeyPair, LegacyInfo, Meta, RsaPublicKey };
+export type { FileOptions, Recipients } from "./api/encrypter.js";
+export type { BundleInfo } from "./api/info.js";
+export type { HistoryEntry } from "./bundle/meta.js";
+export type { EngineChoice } from "./bundle/bulk/engine.js";
+export type { DecryptFileOptions, EncryptFileOptions, EncryptFileResult, EncryptPathOptions } from "./verbs/node.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { EngineIntegrityError, engineModule, rand, runOpenSSL, sha256Hex, version } from "../src/index.js";
-import { compileEngine } from "../src/openssl/engine.js";
+import { EngineIntegrityError, hex, openssl, rand, runOpenSSL } from "../src/openssl-api.js";
+import { compileEngine, webSha256 } from "../src/openssl/engine.js";
 import { providedImports } from "../src/wasi/index.js";
 import { flipped, text } from "./helpers/data.js";
 import { setTestSource } from "../src/openssl/test-seam.js";
@@ -10,6 +10,8 @@ interface Manifest {
   openssl: { version: string };
   wasm: { file: string; sha256: string; size: number };
 }
+
+const sha256Hex = async (bytes: Uint8Array) => hex(await webSha256(bytes));
 
 const WASM_DIR = new URL("../wasm/", import.meta.url);
 const manifest = JSON.parse(readFileSync(new URL("manifest.json", WASM_DIR), "utf8")) as Manifest;
@@ -34,7 +36,7 @@ async function randHex(seam?: { random: (dst: Uint8Array) => void; clock: typeof
 
 describe("engine identity", () => {
   it("is OpenSSL 3.5.7", async () => {
-    expect(await version()).toMatch(/^OpenSSL 3\.5\.7 /);
+    expect(await openssl.version()).toMatch(/^OpenSSL 3\.5\.7 /);
     expect(manifest.openssl.version).toBe("3.5.7");
   });
 
@@ -83,14 +85,14 @@ describe("engine integrity", () => {
 describe("engine imports", () => {
   it("every import of the module is one our WASI host provides", async () => {
     const provided = new Set(providedImports());
-    const imports = WebAssembly.Module.imports(await engineModule());
+    const imports = WebAssembly.Module.imports(await openssl.module());
     expect(imports.length).toBeGreaterThan(0);
     const missing = imports.filter((i) => i.module !== "wasi_snapshot_preview1" || i.kind !== "function" || !provided.has(i.name));
     expect(missing).toEqual([]);
   });
 
   it("exports a WASI command entry point and its memory", async () => {
-    const exports = WebAssembly.Module.exports(await engineModule());
+    const exports = WebAssembly.Module.exports(await openssl.module());
     expect(exports).toContainEqual({ name: "_start", kind: "function" });
     expect(exports).toContainEqual({ name: "memory", kind: "memory" });
   });
@@ -122,7 +124,7 @@ describe("randomness comes from the host", () => {
     const b = await randHex();
     expect(a).toMatch(/^[0-9a-f]{64}$/);
     expect(b).not.toBe(a);
-    const [x, y] = await Promise.all([rand(32), rand(32)]);
+    const [x, y] = await Promise.all([rand(openssl, 32), rand(openssl, 32)]);
     expect(x).toHaveLength(32);
     expect(y).not.toEqual(x);
   });

@@ -4,7 +4,6 @@
  */
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
-import "../src/index.js"; // registers the Node engine loader
 import { DecryptError, FormatError, IntegrityError, PassphraseError, PrivateKeyError } from "../src/bundle/errors.js";
 import { ChunkSource, gunzipBounded } from "../src/bundle/legacy-gzip.js";
 import { decryptLegacy, isLegacyBundle, readLegacy, stripPyFileSecPadding } from "../src/bundle/legacy.js";
@@ -23,6 +22,7 @@ import {
   type KdfDigest,
   type LegacyFixture,
 } from "./helpers/legacy-fixtures.js";
+import { ctx } from "./helpers/context.js";
 
 const TEXT = utf8("subject,trial,rt\n01,1,0.532\n01,2,0.611\n02,1,0.498\n");
 
@@ -59,7 +59,7 @@ describe("both layouts x both key-derivation digests", () => {
       it(`${layout}, enc -md ${md}: decrypts, and reports the recorded meta-data`, async () => {
         const f = make({ plaintext: TEXT, pub: alice.pub, md });
         expect(isLegacyBundle(f.bundle.subarray(0, 2))).toBe(true);
-        const { plaintext, info } = await decryptLegacy(f.bundle, key(alice));
+        const { plaintext, info } = await decryptLegacy(ctx, f.bundle, key(alice));
         expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
         expect(info.layout).toBe(layout);
         expect(info.dataMember).toBe("data.txt.aes256");
@@ -100,7 +100,7 @@ describe("readLegacy", () => {
 
   it("2012 after a key rotation: the last block describes the data (last values win, all text kept)", async () => {
     const f = make2012Bundle({ plaintext: TEXT, pub: alice.pub, md: "sha256", meta: "rotated" });
-    const { plaintext, info } = await decryptLegacy(f.bundle, key(alice));
+    const { plaintext, info } = await decryptLegacy(ctx, f.bundle, key(alice));
     expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
     expect(info.opensslVersion).toBe(VERSION_SHA256);
     expect(info.ciphertextSha256).toBe(sha256HexOf(dataOf(f)));
@@ -116,13 +116,13 @@ describe("readLegacy", () => {
     expect(info.meta).toEqual(JSON.parse(f.metaText));
     expect(Object.keys(info.meta)).toHaveLength(2);
     expect(info).toMatchObject({ layout: "pyfilesec-0.2", originalName: "data.txt", opensslVersion: VERSION_SHA256, ciphertextSha256: sha256HexOf(dataOf(f)) });
-    const { plaintext } = await decryptLegacy(f.bundle, key(alice));
+    const { plaintext } = await decryptLegacy(ctx, f.bundle, key(alice));
     expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
   });
 
   it("pyFileSec with meta-data suppressed: no facts; decrypts by trying both digests", async () => {
     const f = makePyFileSecBundle({ plaintext: TEXT, pub: alice.pub, md: "sha256", meta: "suppressed" });
-    const { plaintext, info } = await decryptLegacy(f.bundle, key(alice));
+    const { plaintext, info } = await decryptLegacy(ctx, f.bundle, key(alice));
     expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
     expect(info.meta).toEqual({ "meta-data (date-time suppressed)": { "meta-data": false } });
     expect(info.opensslVersion).toBeUndefined();
@@ -136,7 +136,7 @@ describe("missing or unhelpful meta-data: both digests are tried", () => {
     it(`2012 without a meta member, enc -md ${md}`, async () => {
       const f = make2012Bundle({ plaintext: TEXT, pub: alice.pub, md, meta: "none" });
       expect([...f.members.keys()]).toEqual(["data.txt.aes256", "data.txt.aes256pwd.rsa"]);
-      const { plaintext, info } = await decryptLegacy(f.bundle, key(alice));
+      const { plaintext, info } = await decryptLegacy(ctx, f.bundle, key(alice));
       expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
       expect(info).toEqual({ layout: "opensslwrap-2012", dataMember: "data.txt.aes256", meta: {}, metaText: "" });
     });
@@ -144,7 +144,7 @@ describe("missing or unhelpful meta-data: both digests are tried", () => {
 
   it("pyFileSec without a meta member", async () => {
     const f = makePyFileSecBundle({ plaintext: TEXT, pub: alice.pub, md: "md5", meta: "none" });
-    const { plaintext, info } = await decryptLegacy(f.bundle, key(alice));
+    const { plaintext, info } = await decryptLegacy(ctx, f.bundle, key(alice));
     expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
     expect(info.metaText).toBe("");
   });
@@ -152,7 +152,7 @@ describe("missing or unhelpful meta-data: both digests are tried", () => {
   it("no openssl version line, and a version that names the wrong era", async () => {
     for (const opensslVersion of [null, VERSION_MD5]) {
       const f = make2012Bundle({ plaintext: TEXT, pub: alice.pub, md: "sha256", opensslVersion });
-      const { plaintext, info } = await decryptLegacy(f.bundle, key(alice));
+      const { plaintext, info } = await decryptLegacy(ctx, f.bundle, key(alice));
       expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
       expect(info.opensslVersion).toBe(opensslVersion ?? undefined);
     }
@@ -162,7 +162,7 @@ describe("missing or unhelpful meta-data: both digests are tried", () => {
 describe("pyFileSec details", () => {
   it("strips the pyFileSec padding", async () => {
     const f = makePyFileSecBundle({ plaintext: TEXT, pub: alice.pub, md: "md5", padTo: 16384 });
-    const { plaintext } = await decryptLegacy(f.bundle, key(alice));
+    const { plaintext } = await decryptLegacy(ctx, f.bundle, key(alice));
     expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
   });
 
@@ -186,7 +186,7 @@ describe("pyFileSec details", () => {
   it("an early 0.1.x password (64 hex digits, no '#')", async () => {
     const f = makePyFileSecBundle({ plaintext: TEXT, pub: alice.pub, md: "md5", early: true });
     expect(f.password).toMatch(/^[0-9a-f]{64}$/);
-    const { plaintext } = await decryptLegacy(f.bundle, key(alice));
+    const { plaintext } = await decryptLegacy(ctx, f.bundle, key(alice));
     expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
   });
 });
@@ -194,31 +194,31 @@ describe("pyFileSec details", () => {
 describe("keys", () => {
   it("a passphrase-protected private key (PKCS#8), and the wrong or missing passphrase", async () => {
     const f = makePyFileSecBundle({ plaintext: TEXT, pub: carol.pub, md: "sha256" });
-    const { plaintext } = await decryptLegacy(f.bundle, key(carol));
+    const { plaintext } = await decryptLegacy(ctx, f.bundle, key(carol));
     expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
-    await expect(decryptLegacy(f.bundle, key(carol, "not the passphrase"))).rejects.toBeInstanceOf(PassphraseError);
-    await expect(decryptLegacy(f.bundle, { key: carol.priv })).rejects.toBeInstanceOf(PassphraseError);
+    await expect(decryptLegacy(ctx, f.bundle, key(carol, "not the passphrase"))).rejects.toBeInstanceOf(PassphraseError);
+    await expect(decryptLegacy(ctx, f.bundle, { key: carol.priv })).rejects.toBeInstanceOf(PassphraseError);
   });
 
   it("a 1024-bit key (traditional encrypted PEM, as in 2012) still opens old bundles", async () => {
     const f = make2012Bundle({ plaintext: TEXT, pub: old1024.pub, md: "md5" });
     expect(f.members.get("data.txt.aes256pwd.rsa")?.length).toBe(128);
-    const { plaintext } = await decryptLegacy(f.bundle, key(old1024));
+    const { plaintext } = await decryptLegacy(ctx, f.bundle, key(old1024));
     expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
-    await expect(decryptLegacy(f.bundle, key(old1024, "wrong"))).rejects.toBeInstanceOf(PassphraseError);
+    await expect(decryptLegacy(ctx, f.bundle, key(old1024, "wrong"))).rejects.toBeInstanceOf(PassphraseError);
   });
 
   it("the wrong private key: DecryptError", async () => {
     for (const make of [make2012Bundle, makePyFileSecBundle]) {
       const f = make({ plaintext: TEXT, pub: alice.pub, md: "md5" });
-      await expect(decryptLegacy(f.bundle, key(bob))).rejects.toThrow(DecryptError);
-      await expect(decryptLegacy(f.bundle, key(bob))).rejects.toThrow(/this private key cannot open this .* bundle/);
+      await expect(decryptLegacy(ctx, f.bundle, key(bob))).rejects.toThrow(DecryptError);
+      await expect(decryptLegacy(ctx, f.bundle, key(bob))).rejects.toThrow(/this private key cannot open this .* bundle/);
     }
   });
 
   it("a public key where the private key is needed: PrivateKeyError", async () => {
     const f = make2012Bundle({ plaintext: TEXT, pub: alice.pub, md: "md5" });
-    await expect(decryptLegacy(f.bundle, { key: alice.pub })).rejects.toBeInstanceOf(PrivateKeyError);
+    await expect(decryptLegacy(ctx, f.bundle, { key: alice.pub })).rejects.toBeInstanceOf(PrivateKeyError);
   });
 });
 
@@ -227,16 +227,16 @@ describe("integrity and broken bundles", () => {
     const tamper = (m: Map<string, Uint8Array>) => m.set("data.txt.aes256", alterBase64(m.get("data.txt.aes256") ?? new Uint8Array(0), 40));
     for (const make of [make2012Bundle, makePyFileSecBundle]) {
       const f = make({ plaintext: TEXT, pub: alice.pub, md: "md5", tamper });
-      await expect(decryptLegacy(f.bundle, key(alice))).rejects.toBeInstanceOf(IntegrityError);
+      await expect(decryptLegacy(ctx, f.bundle, key(alice))).rejects.toBeInstanceOf(IntegrityError);
       // The wrong key is not even needed to notice.
-      await expect(decryptLegacy(f.bundle, key(bob))).rejects.toBeInstanceOf(IntegrityError);
+      await expect(decryptLegacy(ctx, f.bundle, key(bob))).rejects.toBeInstanceOf(IntegrityError);
     }
   });
 
   it("data that no digest decrypts (no meta-data to catch it first): DecryptError", async () => {
     const saltOnly = utf8(`${Buffer.from("Salted__12345678").toString("base64")}\n`);
     const f = make2012Bundle({ plaintext: TEXT, pub: alice.pub, md: "md5", meta: "none", tamper: (m) => m.set("data.txt.aes256", saltOnly) });
-    await expect(decryptLegacy(f.bundle, key(alice))).rejects.toThrow(/cannot decrypt the data: wrong key-derivation digest or corrupted data/);
+    await expect(decryptLegacy(ctx, f.bundle, key(alice))).rejects.toThrow(/cannot decrypt the data: wrong key-derivation digest or corrupted data/);
   });
 
   it("not gzip, gzip of garbage, a truncated bundle, a gzip bomb: FormatError", async () => {
@@ -253,7 +253,7 @@ describe("integrity and broken bundles", () => {
     expect(isLegacyBundle(utf8("opensslwrap-bundle 2\n"))).toBe(false);
     for (const [what, bytes] of cases) {
       await expect(readLegacy(bytes), what).rejects.toBeInstanceOf(FormatError);
-      await expect(decryptLegacy(bytes, key(alice)), what).rejects.toBeInstanceOf(FormatError);
+      await expect(decryptLegacy(ctx, bytes, key(alice)), what).rejects.toBeInstanceOf(FormatError);
     }
     await expect(readLegacy(gzipSync(new Uint8Array(16 << 20), { level: 9 }))).rejects.toThrow(/gzip bomb/);
   });
@@ -278,7 +278,7 @@ describe("integrity and broken bundles", () => {
 
   it("2012's name-clash spelling of the password member (data.txt.aes256+pwd.rsa)", async () => {
     const f = make2012Bundle({ plaintext: TEXT, pub: alice.pub, md: "md5", pwdMember: "data.txt.aes256+pwd.rsa" });
-    const { plaintext, info } = await decryptLegacy(f.bundle, key(alice));
+    const { plaintext, info } = await decryptLegacy(ctx, f.bundle, key(alice));
     expect(byteDiff(plaintext, TEXT)).toEqual(sameBytes(TEXT));
     expect(info.layout).toBe("opensslwrap-2012");
   });
@@ -291,10 +291,10 @@ describe("large files", () => {
     const lines = new TextDecoder().decode(dataOf(f2012)).split("\n");
     expect(lines.length).toBeGreaterThan(100_000);
     expect(lines[0]?.length).toBe(64);
-    const r2012 = await decryptLegacy(f2012.bundle, key(alice));
+    const r2012 = await decryptLegacy(ctx, f2012.bundle, key(alice));
     expect(byteDiff(r2012.plaintext, big)).toEqual(sameBytes(big));
     const fPy = makePyFileSecBundle({ plaintext: big, pub: alice.pub, md: "sha256", padTo: big.length + 100_000 });
-    const rPy = await decryptLegacy(fPy.bundle, key(alice));
+    const rPy = await decryptLegacy(ctx, fPy.bundle, key(alice));
     expect(byteDiff(rPy.plaintext, big)).toEqual(sameBytes(big));
   });
 });

@@ -115,7 +115,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("npm pack", () => {
   it("ships the built library, CLI, engine and recovery tools, and nothing of the build", () => {
-    for (const f of ["package.json", "README.md", "LICENSE", "dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "wasm/openssl.wasm", "wasm/manifest.json", "scripts/decrypt-with-openssl.sh", "docs/FORMAT.md"]) {
+    for (const f of ["package.json", "README.md", "LICENSE", "dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "wasm/openssl.wasm", "wasm/manifest.json", "scripts/decrypt-with-openssl.sh", "docs/FORMAT.md", "docs/LEGACY.md"]) {
       expect(files, f).toContain(f);
     }
     const forbidden = /^(src|test|build|\.cache|node_modules|scripts\/openssl-wasm|\.ci|\.git)\//;
@@ -185,11 +185,12 @@ describe("installed from the tarball, offline, with no toolchain and no host ope
   }, 30_000);
 
   it("the library resolves by name from node_modules (Node)", () => {
-    const script = `import { decryptBytes, encryptBytes, generateKeyPair, opensslVersion } from "${pkg.name}";
+    const script = `import { decryptBytes, encryptBytes, generateKeyPair } from "${pkg.name}";
+import { openssl } from "${pkg.name}/openssl";
 const k = await generateKeyPair({ bits: 2048 });
 const sealed = await encryptBytes(new TextEncoder().encode("hi"), { publicKeys: [k.publicKey] });
 const { plaintext } = await decryptBytes(sealed, { privateKey: { key: k.privateKey } });
-console.log(new TextDecoder().decode(plaintext), await opensslVersion());`;
+console.log(new TextDecoder().decode(plaintext), await openssl.version());`;
     const r = run("node", ["--input-type=module", "-e", script], app);
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout).toMatch(/^hi OpenSSL 3\.5\.7 /);

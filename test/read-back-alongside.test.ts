@@ -3,20 +3,22 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { encrypt, MemoryFile } from "../src/index.js";
-import { MAC_THREAD_MIN_BYTES } from "../src/bundle/bulk.js";
-import { readPublicKey } from "../src/bundle/keys.js";
+import { encrypt, readPublicKey } from "../src/index.js";
+import { MAC_THREAD_MIN_BYTES } from "../src/bundle/bulk/engine.js";
+import { payloadKeys } from "../src/bundle/bulk/keys.js";
 import { seal } from "../src/bundle/v2.js";
-import { WindowFile } from "../src/bundle/views.js";
-import { nodeBulk } from "../src/runtime/node-bulk.js";
-import { NodeFileStorage } from "../src/runtime/node-fs.js";
+import { concatBytes, WindowFile } from "../src/bundle/views.js";
+import { nodeBulk } from "../src/runtime/node/bulk.js";
+import { NodeFileStorage } from "../src/runtime/node/fs.js";
+import { MemoryFile, type FileStorage } from "../src/wasi/index.js";
+import { ctx } from "./helpers/context.js";
 import { pattern } from "./helpers/data.js";
 import { deterministic, nondeterministic } from "./helpers/determinism.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
 
 /**
  * Big payloads on Node: the read-back check's payload part runs as the payload is written
- * (Bulk.encryptCheckedAlongside). It must read the disk's copies of both the bundle and the
+ * (nodeBulk.seal given the original, src/runtime/node/checked-seal.ts). It must read the disk's copies of both the bundle and the
  * original, so a byte wrong in either fails it, and the tag must cover the bundle's own bytes.
  */
 
@@ -34,6 +36,12 @@ const key = new Uint8Array(32).fill(7);
 const iv = new Uint8Array(16).fill(9);
 const macKey = new Uint8Array(32).fill(11);
 const prefix = new TextEncoder().encode("header and wrapped keys");
+
+/** The original, re-read from its file (one that cannot be opened fails every read). */
+function originalAt(p: string): Pick<FileStorage, "read"> & { close(): void } {
+  if (!fs.existsSync(p)) return { read: () => { throw new Error(`ENOENT: ${p}`); }, close: () => undefined };
+  return new NodeFileStorage(fs.openSync(p, "r"));
+}
 
 /**
  * Runs the check with the payload written to a file at PAYLOAD_AT. `corruptAt` flips one byte on
@@ -57,13 +65,15 @@ async function run(data: Uint8Array, original: string, o: { corruptAt?: number; 
       storage.write(src, at);
     },
   };
-  const fn = nodeBulk.encryptCheckedAlongside;
-  if (fn === undefined) throw new Error("no encryptCheckedAlongside");
+  const from = originalAt(original);
   try {
-    const r = await fn(new MemoryFile(data), new WindowFile(disk, PAYLOAD_AT, data.length, "write"), key, iv, macKey, prefix, original);
+    const keys = payloadKeys(concatBytes([key, macKey]), iv);
+    const r = await nodeBulk.seal({ keys, plaintext: new MemoryFile(data), ciphertext: new WindowFile(disk, PAYLOAD_AT, data.length, "write"), authenticated: prefix, original: from });
+    const matches = await r.check(new WindowFile(disk, PAYLOAD_AT, data.length, "read"), from);
     const ciphertext = fs.readFileSync(bundle).subarray(PAYLOAD_AT);
-    return { ...r, ciphertext };
+    return { tag: r.tag, matches, ciphertext };
   } finally {
+    from.close();
     storage.close();
   }
 }
@@ -117,10 +127,12 @@ describe("the read-back check alongside the encryption (node)", () => {
     for (const [against, expected] of [[original, true], [other, false]] as const) {
       const bundle = path.join(tmp, `s-${String(expected)}.enc`);
       const storage = new NodeFileStorage(fs.openSync(bundle, "w+"));
-      const s = await seal(new MemoryFile(data), storage, { recipients: [await readPublicKey(k.pubPem)], originalPath: against });
+      const from = originalAt(against);
+      const s = await seal(ctx, new MemoryFile(data), storage, { recipients: [await readPublicKey(k.pubPem)], original: from });
       // Given the true original, a check after the encryption would pass: only the one done alongside can fail.
       expect(await s.verify(storage, new MemoryFile(data))).toBe(expected);
       s.wipe();
+      from.close();
       storage.close();
     }
   });

@@ -2,12 +2,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import "../src/index.js";
-import { readPublicKey } from "../src/bundle/keys.js";
+import { readPublicKey } from "../src/index.js";
 import { seal } from "../src/bundle/v2.js";
 import { MemoryFile } from "../src/wasi/index.js";
 import { pattern } from "./helpers/data.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
+import { ctx } from "./helpers/context.js";
 
 /**
  * The read-back check that guards the original's removal. It no longer recomputes the tag: it
@@ -24,7 +24,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 async function sealed(engine: "auto" | "wasm", plain: Uint8Array) {
   const out = new MemoryFile();
-  const s = await seal(new MemoryFile(plain), out, { recipients: [await readPublicKey(k.pubPem)], engine });
+  const s = await seal(ctx, new MemoryFile(plain), out, { recipients: [await readPublicKey(k.pubPem)], engine });
   return { s, bundle: out.bytes() };
 }
 

@@ -3,9 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decryptBytes, encryptBytes, oaepEncryptMany, WrapPool } from "../src/index.js";
-import { readPublicKey } from "../src/bundle/keys.js";
-import { OpenSSLError, runOpenSSL } from "../src/openssl/index.js";
+import { createEncrypter, decryptBytes, DecryptError, encryptBytes, readPublicKey } from "../src/index.js";
+import { WrapPool } from "../src/bundle/wrap-pool.js";
+import { oaepEncryptMany, OpenSSLError, openssl, runOpenSSL } from "../src/openssl-api.js";
+import { ctx } from "./helpers/context.js";
 import { pattern } from "./helpers/data.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
 
@@ -30,7 +31,7 @@ function hostUnwrap(key: TestKey, wrapped: Uint8Array): Buffer {
 describe("oaepEncryptMany", () => {
   it("wraps every input for every key in one run; the host openssl unwraps each", async () => {
     const inputs = [pattern(64, 1), pattern(64, 2), pattern(64, 3)];
-    const wrapped = await oaepEncryptMany([(await readPublicKey(a.pubPem)).der, (await readPublicKey(b.pubPem)).der], inputs);
+    const wrapped = await oaepEncryptMany(openssl, [(await readPublicKey(a.pubPem)).der, (await readPublicKey(b.pubPem)).der], inputs);
     expect(wrapped.map((w) => w.map((x) => x.length))).toEqual([
       [256, 384],
       [256, 384],
@@ -43,14 +44,14 @@ describe("oaepEncryptMany", () => {
   });
 
   it("a command that fails (not a key) is an error, not a missing key", async () => {
-    await expect(oaepEncryptMany([new TextEncoder().encode("not a key")], [pattern(64)])).rejects.toThrow();
+    await expect(oaepEncryptMany(openssl, [new TextEncoder().encode("not a key")], [pattern(64)])).rejects.toThrow();
   });
 
   it("refuses inputs of different lengths (each is one piece of the engine's input) and empty ones", async () => {
     const key = (await readPublicKey(a.pubPem)).der;
-    await expect(oaepEncryptMany([key], [pattern(64, 1), pattern(32, 2)])).rejects.toThrow(RangeError);
-    await expect(oaepEncryptMany([key], [new Uint8Array(0)])).rejects.toThrow(RangeError);
-    await expect(oaepEncryptMany([key], [])).rejects.toThrow(RangeError);
+    await expect(oaepEncryptMany(openssl, [key], [pattern(64, 1), pattern(32, 2)])).rejects.toThrow(RangeError);
+    await expect(oaepEncryptMany(openssl, [key], [new Uint8Array(0)])).rejects.toThrow(RangeError);
+    await expect(oaepEncryptMany(openssl, [key], [])).rejects.toThrow(RangeError);
   });
 
   it("the engine refuses -opensslwrap-each when the input is not whole pieces", async () => {
@@ -64,11 +65,11 @@ describe("oaepEncryptMany", () => {
 
 describe("WrapPool", () => {
   it("gives each bundle its own secret and IV; every bundle opens for each recipient", async () => {
-    const pool = new WrapPool([await readPublicKey(a.pubPem), await readPublicKey(b.pubPem)], 4);
+    const encrypter = await createEncrypter({ publicKeys: [a.pubPem, b.pubPem], batch: 4 });
     const data = pattern(5000, 7);
     const bundles = [];
-    for (let i = 0; i < 6; i++) bundles.push(await encryptBytes(data, { publicKeys: [a.pubPem, b.pubPem], wrapPool: pool }));
-    pool.wipe();
+    for (let i = 0; i < 6; i++) bundles.push(await encryptBytes(data, { encrypter }));
+    encrypter.wipe();
     const ivs = new Set(bundles.map((x) => Buffer.from(x).toString("latin1").match(/iv ([0-9a-f]{32})/)?.[1]));
     expect(ivs.size).toBe(6);
     for (const x of bundles) {
@@ -76,9 +77,12 @@ describe("WrapPool", () => {
     }
   });
 
-  it("refuses to serve other recipients, and wipe() zeroes the secrets never handed out", async () => {
-    const pool = new WrapPool([await readPublicKey(a.pubPem)], 3);
-    await expect(encryptBytes(pattern(10), { publicKeys: [b.pubPem], wrapPool: pool })).rejects.toThrow(/other recipients/);
+  it("serves only its encrypter's recipients, and wipe() zeroes the secrets never handed out", async () => {
+    // The pool belongs to an encrypter made for its recipients: a bundle of it opens for them only.
+    const encrypter = await createEncrypter({ publicKeys: [await readPublicKey(a.pubPem)], batch: 3 });
+    await expect(decryptBytes(await encryptBytes(pattern(10), { encrypter }), { privateKey: { key: b.privPem } })).rejects.toThrow(DecryptError);
+    encrypter.wipe();
+    const pool = new WrapPool(ctx, [await readPublicKey(a.pubPem)], 3);
     const first = await pool.take();
     const ready = (pool as unknown as { ready: { secret: Uint8Array }[] }).ready.map((r) => r.secret);
     expect(ready).toHaveLength(2);
@@ -89,7 +93,7 @@ describe("WrapPool", () => {
   });
 
   it("wraps no more per run than the caller expects to take (at most its size)", async () => {
-    const pool = new WrapPool([await readPublicKey(a.pubPem)], 8);
+    const pool = new WrapPool(ctx, [await readPublicKey(a.pubPem)], 8);
     const ready = () => (pool as unknown as { ready: unknown[] }).ready.length;
     pool.expect(3);
     const taken = [await pool.take()];

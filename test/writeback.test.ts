@@ -8,7 +8,7 @@ import { pattern } from "./helpers/data.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
 
 /**
- * Outputs go to the disk while they are written (an fdatasync every 64 MiB, src/runtime/node-files.ts),
+ * Outputs go to the disk while they are written (an fdatasync every 64 MiB, src/runtime/node/files.ts),
  * so the fsync before the rename has little left to wait for. A failure of one of those background
  * write-backs must fail the run like a failed fsync: nothing written, the original kept.
  */
@@ -74,7 +74,7 @@ describe.skipIf(!hasStrace)("a write or fsync that fails", () => {
 
 describe("the fsync before the rename", () => {
   it("is skipped when a finished flush() already covered every write, and done when anything was written or truncated after it", async () => {
-    const { createTemp } = await import("../src/runtime/node-files.js");
+    const { createTemp } = await import("../src/runtime/node/files.js");
     const temp = createTemp(path.join(tmp, "durable.bin"));
     const f = temp.storage;
     let syncs = 0;

@@ -3,22 +3,17 @@
  * a time, off the page's thread, reading the user's files in place and writing outputs to the
  * browser's private storage. Protocol: web/protocol.ts.
  */
-import {
-  decryptBlob,
-  encryptBlob,
-  engineModule,
-  opensslVersion,
-  outputStorage,
-  readMetaBlob,
-  readSmall,
-  releaseOutput,
-  selftest,
-  signBlob,
-  verifyBlob,
-  type KeyInput,
-  type Phase,
-} from "../src/browser.js";
+import { Encrypter } from "../src/api/encrypter.js";
+import { selftest } from "../src/api/selftest.js";
+import { errorLine } from "../src/bundle/errors.js";
+import type { KeyInput } from "../src/openssl/index.js";
+import { browserContext } from "../src/runtime/browser/context.js";
+import { outputStorage, readSmall, releaseOutput } from "../src/runtime/browser/files.js";
+import { decryptBlob, encryptBlob, readMetaBlob, signBlob, verifyBlob, type Phase } from "../src/verbs/browser.js";
 import type { Output, Request, Response, Result } from "./protocol.js";
+
+/** The worker is the page's entry point to the engine: it makes the context its verbs run on. */
+const ctx = browserContext();
 
 interface WorkerScope {
   postMessage(message: Response): void;
@@ -32,13 +27,8 @@ class RequestError extends Error {
   override name = "UsageError";
 }
 
-function firstLine(text: string): string {
-  return text.split("\n").find((l) => l.trim() !== "")?.trim() ?? text;
-}
-
 function describe(e: unknown): { name: string; message: string } {
-  if (e instanceof Error) return { name: e.name, message: firstLine(e.message) };
-  return { name: "Error", message: String(e) };
+  return { name: e instanceof Error ? e.name : "Error", message: errorLine(e) };
 }
 
 /** Progress messages for one file, at most every 50 ms per phase (and always the last). */
@@ -80,10 +70,10 @@ async function run(r: Request): Promise<Result> {
       const publicKeys = need(r.keys, "the public key file(s)").map((k) => readSmall(k, "public key"));
       const outputs: Output[] = [];
       const warnings = new Set<string>();
+      const encrypter = await Encrypter.create(ctx, { publicKeys });
       try {
         for (const file of files) {
-          const { output, warnings: w } = await encryptBlob(file, {
-            publicKeys,
+          const { output, warnings: w } = await encryptBlob(encrypter, file, {
             noName: r.options?.keepName === false,
             noDate: r.options?.keepDate === false,
             note: r.options?.note === undefined || r.options.note === "" ? undefined : r.options.note,
@@ -96,6 +86,8 @@ async function run(r: Request): Promise<Result> {
         // The page gets none of this request's outputs: remove those already made.
         for (const o of outputs) await releaseOutput(o.id);
         throw e;
+      } finally {
+        encrypter.wipe();
       }
       return { op: "encrypt", outputs, warnings: [...warnings] };
     }
@@ -103,7 +95,7 @@ async function run(r: Request): Promise<Result> {
       const [bundle] = need(r.files, "the bundle (.enc) to decrypt");
       const key = privateKey(r);
       try {
-        const { output, meta } = await decryptBlob(bundle, key, { onProgress: progressFor(r.id, bundle.name) });
+        const { output, meta } = await decryptBlob(ctx, bundle, { privateKey: key, onProgress: progressFor(r.id, bundle.name) });
         return { op: "decrypt", outputs: [{ name: output.name, file: output.file, id: output.id }], meta };
       } finally {
         wipe(key);
@@ -111,13 +103,13 @@ async function run(r: Request): Promise<Result> {
     }
     case "info": {
       const [bundle] = need(r.files, "a bundle (.enc)");
-      return { op: "info", info: await readMetaBlob(bundle) };
+      return { op: "info", info: await readMetaBlob(ctx, bundle) };
     }
     case "sign": {
       const [file] = need(r.files, "the file to sign");
       const key = privateKey(r);
       try {
-        const sig = await signBlob(file, key);
+        const sig = await signBlob(ctx, file, key);
         const name = `${file.name === "" ? "file" : file.name}.sig`;
         return { op: "sign", outputs: [{ name, file: new File([`${base64(sig)}\n`], name, { type: "text/plain" }), id: "" }] };
       } finally {
@@ -128,11 +120,11 @@ async function run(r: Request): Promise<Result> {
       const [file, signature] = need(r.files, "the file and its signature");
       if (signature === undefined) throw new RequestError("choose the signature (.sig) file");
       const [publicKey] = need(r.keys, "the signer's public key file");
-      return { op: "verify", verified: await verifyBlob(file, publicKey, signature) };
+      return { op: "verify", verified: await verifyBlob(ctx, file, publicKey, signature) };
     }
     case "selftest": {
       const lines: string[] = [];
-      const ok = await selftest((line) => lines.push(line));
+      const ok = await selftest(ctx, (line) => lines.push(line));
       return { op: "selftest", ok, lines };
     }
     case "release":
@@ -142,8 +134,8 @@ async function run(r: Request): Promise<Result> {
 }
 
 const ready = (async () => {
-  await engineModule();
-  post({ id: 0, ready: { openssl: await opensslVersion(), storage: await outputStorage() } });
+  await ctx.openssl.module();
+  post({ id: 0, ready: { openssl: await ctx.openssl.version(), storage: await outputStorage() } });
 })().catch((e: unknown) => post({ id: 0, error: describe(e) }));
 
 let queue: Promise<unknown> = ready;

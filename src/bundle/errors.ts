@@ -54,3 +54,16 @@ export class KeyTooShortError extends OpensslwrapError {
 export class FileExistsError extends OpensslwrapError {
   override name = "FileExistsError";
 }
+
+/**
+ * A file could not be replaced, moved or removed because another program holds it (Windows: a
+ * spreadsheet or editor that has it open, antivirus, an indexer, a sync client), after retrying.
+ */
+export class FileBusyError extends OpensslwrapError {
+  override name = "FileBusyError";
+}
+
+/** The first line of an error's message: what the command line and the web page show of a failure. */
+export function errorLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
+}

@@ -1,5 +1,6 @@
-import { OpenSSLError, runOpenSSL, sha256Hex, type KeyInput } from "../openssl/index.js";
+import { OpenSSLError, type KeyInput } from "../openssl/index.js";
 import { withSecrets } from "../openssl/secrets.js";
+import { sha256Hex, type Context } from "./context.js";
 import { KeyTooShortError, PassphraseError, PrivateKeyError, PublicKeyError } from "./errors.js";
 
 export const MIN_RSA_BITS = 2048;
@@ -32,10 +33,10 @@ function hasRsaEncryptionOid(der: Uint8Array): boolean {
 }
 
 /** DER public key → PEM, fingerprint and size; refuses non-RSA and short keys. */
-async function describe(der: Uint8Array, fail: (msg: string) => Error): Promise<RsaPublicKey> {
+async function describe(ctx: Context, der: Uint8Array, fail: (msg: string) => Error): Promise<RsaPublicKey> {
   // Both commands in one engine run (our build's batch mode): the text, and the PEM form.
   const commands = ["pkey -pubin -inform DER -in /k.der -text -noout", "pkey -pubin -inform DER -in /k.der -out /k.pem"];
-  const r = await runOpenSSL(["-opensslwrap-batch"], { files: { "/k.der": der }, stdin: new TextEncoder().encode(`${commands.join("\n")}\n`) });
+  const r = await ctx.openssl.run(["-opensslwrap-batch"], { files: { "/k.der": der }, stdin: new TextEncoder().encode(`${commands.join("\n")}\n`) });
   const text = latin1(r.stdout);
   const bits = /^Public-Key: \((\d+) bit\)/m.exec(text);
   if (bits === null || !text.includes("Modulus:")) {
@@ -48,26 +49,26 @@ async function describe(der: Uint8Array, fail: (msg: string) => Error): Promise<
   if (size < MIN_RSA_BITS) throw new KeyTooShortError(size);
   const pem = r.files.get("/k.pem");
   if (pem === undefined || pem.length === 0) throw fail("the engine could not write the key as PEM");
-  return { pem, der, fingerprint: await sha256Hex(der), bits: size };
+  return { pem, der, fingerprint: await sha256Hex(ctx, der), bits: size };
 }
 
 /** Reads an RSA public key (PEM or DER SubjectPublicKeyInfo, or PKCS#1 RSA PUBLIC KEY). */
-export async function readPublicKey(key: Uint8Array): Promise<RsaPublicKey> {
+export async function readPublicKey(ctx: Context, key: Uint8Array): Promise<RsaPublicKey> {
   const text = latin1(key);
   if (text.includes("PRIVATE KEY-----")) throw new PublicKeyError("a private key was given where a public key is expected (use the .pub.pem file)");
   if (text.includes("-----BEGIN CERTIFICATE-----")) throw new PublicKeyError("a certificate was given where a public key is expected (extract it: openssl x509 -pubkey -noout)");
   let der: Uint8Array;
   try {
-    der = (await runOpenSSL(["pkey", "-pubin", "-in", "/k", "-outform", "DER", "-out", "/k.der"], { files: { "/k": key } })).files.get("/k.der") ?? new Uint8Array(0);
+    der = (await ctx.openssl.run(["pkey", "-pubin", "-in", "/k", "-outform", "DER", "-out", "/k.der"], { files: { "/k": key } })).files.get("/k.der") ?? new Uint8Array(0);
   } catch (e) {
     if (!(e instanceof OpenSSLError)) throw e;
     throw new PublicKeyError("not a public key (expected a PEM 'PUBLIC KEY')");
   }
-  return describe(der, (m) => new PublicKeyError(m));
+  return describe(ctx, der, (m) => new PublicKeyError(m));
 }
 
 /** Checks a private key (and its passphrase) and returns its public half. */
-export async function readPrivateKey(key: KeyInput): Promise<RsaPublicKey> {
+export async function readPrivateKey(ctx: Context, key: KeyInput): Promise<RsaPublicKey> {
   const text = latin1(key.key);
   if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(text)) throw new PrivateKeyError("a public key was given where a private key is needed");
   if (text.includes("-----BEGIN CERTIFICATE-----")) throw new PrivateKeyError("a certificate was given where a private key is needed");
@@ -75,7 +76,7 @@ export async function readPrivateKey(key: KeyInput): Promise<RsaPublicKey> {
   const der = await withSecrets(async (s) => {
     const args = ["pkey", "-in", "/k", "-pubout", "-outform", "DER", "-out", "/k.der", "-passin", key.passphrase === undefined ? "pass:" : s.pass("passin", key.passphrase)];
     try {
-      return (await runOpenSSL(args, { files: { ...s.files, "/k": key.key } })).files.get("/k.der") ?? new Uint8Array(0);
+      return (await ctx.openssl.run(args, { files: { ...s.files, "/k": key.key } })).files.get("/k.der") ?? new Uint8Array(0);
     } catch (e) {
       if (!(e instanceof OpenSSLError)) throw e;
       if (/bad decrypt|wrong password/.test(e.stderr)) throw new PassphraseError("wrong passphrase for the private key");
@@ -83,5 +84,5 @@ export async function readPrivateKey(key: KeyInput): Promise<RsaPublicKey> {
       throw new PrivateKeyError("not a private key (expected a PEM 'PRIVATE KEY')");
     }
   });
-  return describe(der, (m) => new PrivateKeyError(m));
+  return describe(ctx, der, (m) => new PrivateKeyError(m));
 }

@@ -1,4 +1,5 @@
-import { enc, oaepDecrypt, OpenSSLError, sha256Hex, type KeyInput } from "../openssl/index.js";
+import { enc, oaepDecrypt, OpenSSLError, type KeyInput } from "../openssl/index.js";
+import { sha256Hex, type Context } from "./context.js";
 import { DecryptError, FormatError, IntegrityError, KeyTooShortError } from "./errors.js";
 import { readPrivateKey } from "./keys.js";
 import { gunzipBounded, hasGzipMagic } from "./legacy-gzip.js";
@@ -10,7 +11,7 @@ import { listTar, readMember, type ByteSource, type TarEntry } from "./tar.js";
  * opensslwrap (2012-2013) and pyFileSec 0.2.x (2013-2014). Both are a gzip-compressed tar of
  * `X.aes256` (`openssl enc -aes-256-cbc -a -salt` base64 text), the password RSA-OAEP(SHA-1)
  * wrapped (`X.aes256pwd.rsa`, resp. `X.aes256.pwdrsa`) and optional meta-data `Y.meta`.
- * See shared/formats/legacy-bundles.md.
+ * docs/LEGACY.md describes both layouts.
  */
 
 export type LegacyLayout = "opensslwrap-2012" | "pyfilesec-0.2";
@@ -122,9 +123,9 @@ export async function readLegacy(bundle: Uint8Array): Promise<LegacyInfo> {
 }
 
 /** Checks the private key; a key below 2048 bits is fine here: 2012 bundles used 1024-bit keys. */
-async function checkKey(privateKey: KeyInput): Promise<void> {
+async function checkKey(ctx: Context, privateKey: KeyInput): Promise<void> {
   try {
-    await readPrivateKey(privateKey);
+    await readPrivateKey(ctx, privateKey);
   } catch (e) {
     if (!(e instanceof KeyTooShortError)) throw e;
   }
@@ -156,16 +157,16 @@ export function stripPyFileSecPadding(plain: Uint8Array): Uint8Array {
  * password unwrap (DecryptError), data decryption with the recorded era's key-derivation digest,
  * then the other one (DecryptError when neither works).
  */
-export async function decryptLegacy(bundle: Uint8Array, privateKey: KeyInput): Promise<{ plaintext: Uint8Array; info: LegacyInfo }> {
+export async function decryptLegacy(ctx: Context, bundle: Uint8Array, privateKey: KeyInput): Promise<{ plaintext: Uint8Array; info: LegacyInfo }> {
   const { info, src, data, wrapped } = await parse(bundle);
-  await checkKey(privateKey);
+  await checkKey(ctx, privateKey);
   const ciphertext = readMember(src, data);
-  if (info.ciphertextSha256 !== undefined && (await sha256Hex(ciphertext)) !== info.ciphertextSha256) {
+  if (info.ciphertextSha256 !== undefined && (await sha256Hex(ctx, ciphertext)) !== info.ciphertextSha256) {
     throw new IntegrityError(`${data.name} does not match the SHA-256 recorded in the meta-data: the bundle was altered or corrupted`);
   }
   let password: Uint8Array;
   try {
-    password = await oaepDecrypt(privateKey, readMember(src, wrapped), "sha1");
+    password = await oaepDecrypt(ctx.openssl, privateKey, readMember(src, wrapped), "sha1");
   } catch (e) {
     if (!(e instanceof OpenSSLError)) throw e;
     throw new DecryptError(`this private key cannot open this ${LAYOUT_NAMES[info.layout]} bundle`);
@@ -179,7 +180,7 @@ export async function decryptLegacy(bundle: Uint8Array, privateKey: KeyInput): P
     for (const md of kdfDigests(info.opensslVersion)) {
       let plaintext: Uint8Array;
       try {
-        plaintext = await enc({ input: ciphertext, decrypt: true, base64: true, pass, md });
+        plaintext = await enc(ctx.openssl, { input: ciphertext, decrypt: true, base64: true, pass, md });
       } catch (e) {
         if (!(e instanceof OpenSSLError)) throw e;
         continue;

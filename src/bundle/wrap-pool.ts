@@ -1,10 +1,9 @@
 import { oaepEncrypt, oaepEncryptMany } from "../openssl/index.js";
 import { testSource } from "../openssl/test-seam.js";
 import { systemRandom } from "../wasi/index.js";
+import { IV_BYTES, SECRET_BYTES } from "./bulk/keys.js";
+import type { Context } from "./context.js";
 import type { RsaPublicKey } from "./keys.js";
-
-/** 32 bytes of AES key, then 32 of HMAC key. */
-export const SECRET_BYTES = 64;
 
 const FIRST_FILL = 4;
 
@@ -18,17 +17,17 @@ export interface OneTime {
 function draw(): { secret: Uint8Array; iv: Uint8Array } {
   const random = testSource()?.random ?? systemRandom;
   const secret = new Uint8Array(SECRET_BYTES);
-  const iv = new Uint8Array(16);
+  const iv = new Uint8Array(IV_BYTES);
   random(secret);
   random(iv);
   return { secret, iv };
 }
 
 /** One secret for one bundle: wrapped with one engine run per recipient. */
-export async function oneTime(recipients: readonly RsaPublicKey[]): Promise<OneTime> {
+export async function oneTime(ctx: Context, recipients: readonly RsaPublicKey[]): Promise<OneTime> {
   const { secret, iv } = draw();
   try {
-    return { secret, iv, wrapped: await Promise.all(recipients.map((r) => oaepEncrypt(r.pem, secret, "sha256"))) };
+    return { secret, iv, wrapped: await Promise.all(recipients.map((r) => oaepEncrypt(ctx.openssl, r.pem, secret, "sha256"))) };
   } catch (e) {
     secret.fill(0);
     throw e;
@@ -51,14 +50,10 @@ export class WrapPool {
   private upcoming = Infinity;
 
   constructor(
+    private readonly ctx: Context,
     readonly recipients: readonly RsaPublicKey[],
     private readonly size = 32,
   ) {}
-
-  /** Whether the pool's secrets are wrapped for exactly these recipients, in this order. */
-  serves(recipients: readonly RsaPublicKey[]): boolean {
-    return recipients.length === this.recipients.length && recipients.every((r, i) => r.fingerprint === this.recipients[i]?.fingerprint);
-  }
 
   /**
    * About how many more secrets will be taken: a run then wraps no more than that (a big `size`
@@ -86,6 +81,7 @@ export class WrapPool {
     this.filled = true;
     try {
       const wrapped = await oaepEncryptMany(
+        this.ctx.openssl,
         this.recipients.map((r) => r.der),
         drawn.map((d) => d.secret),
       );

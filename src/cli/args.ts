@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { errorLine } from "../bundle/errors.js";
 
 /** A mistake in how the command was called: exit code 2. */
 export class UsageError extends Error {
@@ -17,7 +18,7 @@ export function parse(args: string[], options: Options): Parsed {
     const r = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
     return { values: r.values, positionals: r.positionals };
   } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0] ?? "bad arguments");
+    throw new UsageError(errorLine(e) || "bad arguments");
   }
 }
 

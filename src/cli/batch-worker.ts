@@ -1,9 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
-import "../index.js";
-import { adoptChecked } from "../api.js";
-import type { WrapPool } from "../bundle/wrap-pool.js";
-import { setEngineLoader } from "../openssl/engine.js";
-import { batchPool, encryptOne, type WorkerData, type WorkerJob, type WorkerMessage, type WorkerStart } from "./batch.js";
+import { Encrypter } from "../api/encrypter.js";
+import { nodeContext } from "../runtime/node/context.js";
+import { encryptOne, WRAPS_PER_RUN, type FromWorker, type ToWorker, type WorkerData } from "./batch.js";
 
 /** A worker thread of `encryptAll`: encrypts the files it is handed (a few small ones at a time, see SMALL_FILES_PER_WORKER). */
 const { options, progress } = workerData as WorkerData;
@@ -14,40 +12,40 @@ const { options, progress } = workerData as WorkerData;
  */
 const PROGRESS_MS = 100;
 
-const post = (m: WorkerMessage) => parentPort?.postMessage(m);
-/** This thread's one-time secrets, wrapped many per engine run (made on the first message). */
-let wrapPool: Promise<WrapPool> | undefined;
+const post = (m: FromWorker) => parentPort?.postMessage(m);
+/** This thread's recipients, and its one-time secrets wrapped many per engine run (made on the first message). */
+let encrypter: Promise<Encrypter> | undefined;
 
-function encrypt(pool: Promise<WrapPool>, i: number, file: string, upcoming: number): void {
+function encrypt(e: Promise<Encrypter>, i: number, file: string, upcoming: number): void {
   let last = -Infinity;
   const onProgress = progress
     ? (done: number, total: number) => {
         const now = performance.now();
         if (now - last < PROGRESS_MS && done < total) return;
         last = now;
-        post({ i, done, total });
+        post({ type: "progress", i, done, total });
       }
     : undefined;
-  const withPool = pool.then((p) => {
-    p.expect(upcoming);
-    return { ...options, onProgress, wrapPool: p };
+  const told = e.then((x) => {
+    x.expect(upcoming);
+    return x;
   });
-  void encryptOne(file, withPool).then((result) => post({ i, result }));
+  void encryptOne(file, told, { ...options, onProgress }).then((result) => post({ type: "result", i, result }));
 }
 
-parentPort?.on("message", (msg: WorkerStart | WorkerJob) => {
-  if (wrapPool === undefined) {
-    // The main thread checked the wasm against the manifest and compiled it once, and checked the keys.
-    const { module, checked } = msg as WorkerStart;
-    setEngineLoader(async () => module);
-    adoptChecked(checked);
-    wrapPool = batchPool(options, Infinity);
-    wrapPool.catch(() => undefined); // a failure is reported with each file that needed the pool
-  } else if (msg === null) {
-    void wrapPool.then((p) => p.wipe(), () => undefined);
-    parentPort?.close();
-  } else {
-    const { i, file, upcoming } = msg as Exclude<WorkerJob, null>;
-    encrypt(wrapPool, i, file, upcoming);
+parentPort?.on("message", (m: ToWorker) => {
+  switch (m.type) {
+    case "start":
+      // The main thread checked the wasm against the manifest and compiled it once, and read the keys.
+      encrypter = Encrypter.create(nodeContext({ module: m.module, version: m.version }), { ...options, publicKeys: m.recipients, batch: WRAPS_PER_RUN });
+      encrypter.catch(() => undefined); // a failure is reported with each file that needed it
+      break;
+    case "file":
+      if (encrypter === undefined) throw new Error("a file before the start");
+      encrypt(encrypter, m.i, m.file, m.upcoming);
+      break;
+    case "end":
+      void encrypter?.then((x) => x.wipe(), () => undefined);
+      parentPort?.close();
   }
 });

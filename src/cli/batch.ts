@@ -1,10 +1,10 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { engineModule } from "../openssl/engine.js";
-import { checkAhead, resolveRecipients, type Checked } from "../api.js";
-import { readPrivateKey } from "../bundle/keys.js";
-import { WrapPool } from "../bundle/wrap-pool.js";
-import { encryptFile, type EncryptFileOptions } from "../runtime/node-api.js";
+import { Encrypter, type EncrypterOptions } from "../api/encrypter.js";
+import type { Context } from "../bundle/context.js";
+import type { RsaPublicKey } from "../bundle/keys.js";
+import { encryptFile, type EncryptPathOptions } from "../verbs/node.js";
+import { errorLine } from "../bundle/errors.js";
 
 /** What encrypting one file gave: its bundle, or the one-line reason it failed. */
 export interface FileResult {
@@ -15,21 +15,14 @@ export interface FileResult {
 }
 
 /** Options that cross to worker threads (structured-cloneable: no callbacks). */
-export type BatchOptions = Omit<EncryptFileOptions, "onWarning" | "onProgress" | "wrapPool">;
+export type BatchOptions = Omit<EncrypterOptions, "onWarning" | "batch"> & Omit<EncryptPathOptions, "onProgress">;
 
 /**
  * One-time secrets for the files of a batch, wrapped up to this many per engine run (each run
- * costs about 13 ms besides its wraps; 256 wraps about 115 ms for RSA-3072). The pool is told how
- * many files are still to come, so a run does not wrap secrets no file will use.
+ * costs about 13 ms besides its wraps; 256 wraps about 115 ms for RSA-3072). The encrypter is told
+ * how many files are still to come, so a run does not wrap secrets no file will use.
  */
-const WRAPS_PER_RUN = 256;
-
-/** A pool for a batch's files (each thread has its own), expecting about `files` of them. */
-export async function batchPool(o: BatchOptions, files: number): Promise<WrapPool> {
-  const pool = new WrapPool(await resolveRecipients(o.publicKeys), WRAPS_PER_RUN);
-  pool.expect(files);
-  return pool;
-}
+export const WRAPS_PER_RUN = 256;
 
 /** What `encryptAll` tells as it goes. */
 export interface BatchEvents {
@@ -47,21 +40,18 @@ export interface WorkerData {
   progress: boolean;
 }
 
-/** A worker's first message, once the keys are checked: the compiled engine and what the check learnt. */
-export interface WorkerStart {
-  module: WebAssembly.Module;
-  checked: Checked;
-}
-
 /**
- * Each later message: a file to encrypt, with about how many secrets the worker is still to take
- * (the files it has in hand, this one included, and its share of those not handed out yet); or
- * null when there are no more.
+ * Messages to a worker: first the compiled engine and the recipients this thread checked, then
+ * the files one at a time (with about how many secrets the worker is still to take: the files it
+ * has in hand, this one included, and its share of those not handed out yet), then the end.
  */
-export type WorkerJob = { i: number; file: string; upcoming: number } | null;
+export type ToWorker =
+  | { type: "start"; module: WebAssembly.Module; version: string; recipients: readonly RsaPublicKey[] }
+  | { type: "file"; i: number; file: string; upcoming: number }
+  | { type: "end" };
 
-/** What a worker thread posts: progress on a file, or its result. */
-export type WorkerMessage = { i: number; done: number; total: number } | { i: number; result: FileResult };
+/** Messages from a worker: progress on a file, or its result. */
+export type FromWorker = { type: "progress"; i: number; done: number; total: number } | { type: "result"; i: number; result: FileResult };
 
 /** Below this many files, workers cost more (start-up) than they save. */
 const MIN_FILES_FOR_WORKERS = 16;
@@ -77,13 +67,13 @@ const MIN_FILES_FOR_WORKERS = 16;
 const SMALL_FILES_PER_WORKER = 3;
 const SMALL_BYTES_PER_WORKER = 4 << 20;
 
-/** Encrypts one file of a batch; a failure (of the file, or of getting its options) is its result's one line. */
-export async function encryptOne(file: string, o: EncryptFileOptions | Promise<EncryptFileOptions>): Promise<FileResult> {
+/** Encrypts one file of a batch; a failure (of the file, or of getting its encrypter) is its result's one line. */
+export async function encryptOne(file: string, encrypter: Encrypter | Promise<Encrypter>, o: EncryptPathOptions): Promise<FileResult> {
   try {
-    const r = await encryptFile(file, await o);
+    const r = await encryptFile(await encrypter, file, o);
     return { file, bundle: r.bundle, warnings: r.warnings };
   } catch (e) {
-    return { file, warnings: [], error: e instanceof Error ? e.message.split("\n")[0] : String(e) };
+    return { file, warnings: [], error: errorLine(e) };
   }
 }
 
@@ -105,32 +95,31 @@ function spawn(o: BatchOptions, progress: boolean): { w: Worker; exited: Promise
  * the next files as it finishes its own; `on.onResult` sees results in input order. `sizes`:
  * the files' sizes as the caller found them (0 for one it could not read; its worker says why).
  */
-export async function encryptAll(files: readonly string[], sizes: readonly number[], o: BatchOptions, on: BatchEvents): Promise<void> {
+export async function encryptAll(ctx: Context, files: readonly string[], sizes: readonly number[], o: BatchOptions, on: BatchEvents): Promise<void> {
   const count = Math.min(availableParallelism(), Math.floor(files.length / (MIN_FILES_FOR_WORKERS / 2)));
   const threads = files.length >= MIN_FILES_FOR_WORKERS && count >= 2 ? Array.from({ length: count }, () => spawn(o, on.onProgress !== undefined)) : [];
-  let checked: Checked;
+  let encrypter: Encrypter;
   try {
-    checked = await checkAhead(o.publicKeys);
-    if (o.signWith !== undefined) await readPrivateKey(o.signWith);
+    // One file draws and wraps its own secret; several share the engine runs that wrap theirs.
+    encrypter = await Encrypter.create(ctx, { ...o, batch: files.length > 1 && threads.length === 0 ? WRAPS_PER_RUN : 1 });
   } catch (e) {
     await Promise.all(threads.map(({ w }) => w.terminate()));
     throw e;
   }
   if (threads.length === 0) {
-    // One file draws and wraps its own secret; several share the engine runs that wrap theirs.
-    const wrapPool = files.length > 1 ? await batchPool(o, files.length) : undefined;
+    encrypter.expect(files.length);
     try {
       for (const [i, file] of files.entries()) {
-        const r = await encryptOne(file, { ...o, wrapPool, onProgress: on.onProgress && ((done, total) => on.onProgress?.(i, done, total)) });
+        const r = await encryptOne(file, encrypter, { ...o, onProgress: on.onProgress && ((done, total) => on.onProgress?.(i, done, total)) });
         on.onFinished?.(i);
         on.onResult(r);
       }
     } finally {
-      wrapPool?.wipe();
+      encrypter.wipe();
     }
     return;
   }
-  const start: WorkerStart = { module: await engineModule(), checked };
+  const start: ToWorker = { type: "start", module: await ctx.openssl.module(), version: await ctx.openssl.version(), recipients: encrypter.recipients };
   const done = new Map<number, FileResult>();
   let next = 0;
   let printed = 0;
@@ -151,22 +140,22 @@ export async function encryptAll(files: readonly string[], sizes: readonly numbe
         for (const j of handed) bytes += sizes[j] ?? 0;
         return handed.size < (o.engine === "wasm" ? 1 : SMALL_FILES_PER_WORKER) && bytes <= SMALL_BYTES_PER_WORKER;
       };
-      const post = (job: WorkerJob) => w.postMessage(job);
+      const post = (m: ToWorker) => w.postMessage(m);
       // The next files while they fit, or once none is left and the worker has finished its own, the end.
       const feed = () => {
         for (;;) {
           if (next >= files.length) {
-            if (handed.size === 0) post(null);
+            if (handed.size === 0) post({ type: "end" });
             return;
           }
           if (!room(sizes[next] ?? 0)) return;
           const i = next++;
           handed.add(i);
-          post({ i, file: files[i] ?? "", upcoming: handed.size + Math.ceil((files.length - next) / threads.length) });
+          post({ type: "file", i, file: files[i] ?? "", upcoming: handed.size + Math.ceil((files.length - next) / threads.length) });
         }
       };
-      w.on("message", (m: WorkerMessage) => {
-        if (!("result" in m)) {
+      w.on("message", (m: FromWorker) => {
+        if (m.type === "progress") {
           on.onProgress?.(m.i, m.done, m.total);
           return;
         }
@@ -175,7 +164,7 @@ export async function encryptAll(files: readonly string[], sizes: readonly numbe
         settle(m.i, m.result);
         feed();
       });
-      w.postMessage(start);
+      post(start);
       feed();
       return exited;
     }),

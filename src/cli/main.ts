@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import "../index.js";
-import { OpensslwrapError } from "../bundle/errors.js";
+import { selftest } from "../api/selftest.js";
+import type { Context } from "../bundle/context.js";
+import { errorLine, OpensslwrapError } from "../bundle/errors.js";
 import { OpenSSLError } from "../openssl/index.js";
-import { runHostOpenSSL } from "../runtime/node-passthrough.js";
-import { selftest } from "../selftest.js";
+import { nodeContext } from "../runtime/node/context.js";
+import { runHostOpenSSL } from "../runtime/node/passthrough.js";
 import { TOOL_VERSION } from "../version.js";
 import { UsageError } from "./args.js";
 import { help, say } from "./io.js";
@@ -32,7 +33,7 @@ commands:
 Run 'opensslwrap <command> --help' for a command's options.
 Exit codes: 0 success, 1 refused or failed, 2 usage error.`;
 
-const VERBS: Record<string, (args: string[]) => Promise<number>> = {
+const VERBS: Record<string, (ctx: Context, args: string[]) => Promise<number>> = {
   genkeys: genkeysVerb,
   encrypt: encryptVerb,
   decrypt: decryptVerb,
@@ -40,11 +41,11 @@ const VERBS: Record<string, (args: string[]) => Promise<number>> = {
   sign: signVerb,
   verify: verifyVerb,
   info: infoVerb,
-  selftest: async (args) => (args.includes("--help") || args.includes("-h") ? help("usage: opensslwrap selftest\n\nRuns known-answer and round-trip checks; ends with 'test SUCCESS, reporting complete'.") : (await selftest(say)) ? 0 : 1),
-  openssl: runHostOpenSSL,
-  serve: serveVerb,
+  selftest: async (ctx, args) => (args.includes("--help") || args.includes("-h") ? help("usage: opensslwrap selftest\n\nRuns known-answer and round-trip checks; ends with 'test SUCCESS, reporting complete'.") : (await selftest(ctx, say)) ? 0 : 1),
+  openssl: (ctx, args) => runHostOpenSSL(ctx.openssl, args),
+  serve: (_ctx, args) => serveVerb(args),
   // Loaded when used: chokidar and picomatch cost every other command 30-45 ms of start-up.
-  watch: async (args) => (await import("./watch.js")).watchVerb(args),
+  watch: async (ctx, args) => (await import("./watch.js")).watchVerb(ctx, args),
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -57,7 +58,8 @@ async function main(argv: string[]): Promise<number> {
   if (verb === "--version") return help(`opensslwrap ${TOOL_VERSION}`);
   const run = VERBS[verb];
   if (run === undefined) throw new UsageError(`unknown command '${verb}' (see opensslwrap --help)`);
-  return run(rest);
+  // The command line is an entry point: it makes the Node context its verbs run on.
+  return run(nodeContext(), rest);
 }
 
 main(process.argv.slice(2)).then(
@@ -65,8 +67,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
-    process.stderr.write(`opensslwrap: ${message}\n`);
+    process.stderr.write(`opensslwrap: ${errorLine(e)}\n`);
     process.exitCode = e instanceof UsageError ? 2 : 1;
     if (!(e instanceof UsageError || e instanceof OpensslwrapError || e instanceof OpenSSLError) && process.env["OPENSSLWRAP_DEBUG"] !== undefined) console.error(e);
   },

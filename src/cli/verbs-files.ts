@@ -1,7 +1,9 @@
-import { decryptFile, rotateFile } from "../runtime/node-api.js";
+import type { EngineChoice } from "../bundle/bulk/engine.js";
+import type { Context } from "../bundle/context.js";
+import { decryptFile, rotateFile } from "../verbs/node.js";
 import { encryptAll, type FileResult } from "./batch.js";
-import type { Engine } from "../bundle/bulk.js";
 import { flag, need, parse, str, strs, UsageError, type Parsed } from "./args.js";
+import { fileArgs } from "./glob.js";
 import { fileSize, help, json, privateKey, readFile, say, warn, wipeKey } from "./io.js";
 import { progress } from "./progress.js";
 
@@ -24,13 +26,13 @@ The bundle is verified by reading it back before FILE is overwritten and removed
   --json                  print results as JSON`;
 
 /** --engine: "auto" (default) or "wasm". */
-function engine(p: Parsed): Engine {
+function engine(p: Parsed): EngineChoice {
   const e = str(p, "engine") ?? "auto";
   if (e !== "auto" && e !== "wasm") throw new UsageError("--engine is auto or wasm");
   return e;
 }
 
-export async function encryptVerb(args: string[]): Promise<number> {
+export async function encryptVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, {
     pubkey: { type: "string", multiple: true },
     keep: { type: "boolean" },
@@ -45,10 +47,11 @@ export async function encryptVerb(args: string[]): Promise<number> {
     engine: { type: "string" },
   });
   if (flag(p, "help")) return help(ENCRYPT_HELP);
-  if (p.positionals.length === 0) throw new UsageError("no FILE to encrypt");
+  const files = fileArgs(p.positionals);
+  if (files.length === 0) throw new UsageError("no FILE to encrypt");
   const pubkeys = strs(p, "pubkey");
   if (pubkeys.length === 0) throw new UsageError("--pubkey is required");
-  if (str(p, "out") !== undefined && p.positionals.length > 1) throw new UsageError("--out works with one FILE only");
+  if (str(p, "out") !== undefined && files.length > 1) throw new UsageError("--out works with one FILE only");
   const signPath = str(p, "sign-with");
   const signWith = signPath === undefined ? undefined : await privateKey(signPath, str(p, "passphrase-file"));
   const asJson = flag(p, "json");
@@ -56,9 +59,9 @@ export async function encryptVerb(args: string[]): Promise<number> {
   const results: FileResult[] = [];
   try {
     const options = { publicKeys, signWith, out: str(p, "out"), keep: flag(p, "keep"), noMeta: flag(p, "no-meta"), noName: flag(p, "no-name"), noDate: flag(p, "no-date"), note: str(p, "note"), engine: engine(p) };
-    const sizes = p.positionals.map(fileSize);
-    const bars = progress("encrypting", p.positionals, sizes, !asJson);
-    await encryptAll(p.positionals, sizes, options, {
+    const sizes = files.map(fileSize);
+    const bars = progress("encrypting", files, sizes, !asJson);
+    await encryptAll(ctx, files, sizes, options, {
       onResult: (r) => {
         results.push(r);
         if (asJson) return;
@@ -75,7 +78,7 @@ export async function encryptVerb(args: string[]): Promise<number> {
   }
   const failed = results.filter((r) => r.error !== undefined);
   if (asJson) json(results.map((r) => ({ file: r.file, ...(r.bundle !== undefined ? { bundle: r.bundle, kept: flag(p, "keep") } : { error: r.error }), warnings: r.warnings })));
-  else for (const r of failed) process.stderr.write(`opensslwrap: ${p.positionals.length > 1 ? `${r.file}: ` : ""}${r.error ?? ""}\n`);
+  else for (const r of failed) process.stderr.write(`opensslwrap: ${files.length > 1 ? `${r.file}: ` : ""}${r.error ?? ""}\n`);
   return failed.length > 0 ? 1 : 0;
 }
 
@@ -91,20 +94,26 @@ integrity is checked before any plaintext is written; BUNDLE is kept.
   --engine wasm           keep all cryptography in the wasm engine
   --json                  print results as JSON`;
 
-export async function decryptVerb(args: string[]): Promise<number> {
+export async function decryptVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
   if (flag(p, "help")) return help(DECRYPT_HELP);
-  if (p.positionals.length === 0) throw new UsageError("no BUNDLE to decrypt");
-  if (str(p, "out") !== undefined && p.positionals.length > 1) throw new UsageError("--out works with one BUNDLE only");
+  const bundles = fileArgs(p.positionals);
+  if (bundles.length === 0) throw new UsageError("no BUNDLE to decrypt");
+  if (str(p, "out") !== undefined && bundles.length > 1) throw new UsageError("--out works with one BUNDLE only");
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
   const results = [];
-  const bars = progress("decrypting", p.positionals, p.positionals.map(fileSize), !flag(p, "json"));
+  const bars = progress("decrypting", bundles, bundles.map(fileSize), !flag(p, "json"));
   try {
-    for (const [i, bundle] of p.positionals.entries()) {
-      const r = await decryptFile(bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: bars.update && ((done, total) => bars.update?.(i, done, total)) });
+    for (const [i, bundle] of bundles.entries()) {
+      const warnings: string[] = [];
+      const r = await decryptFile(ctx, bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: bars.update && ((done, total) => bars.update?.(i, done, total)), onWarning: (m) => warnings.push(m) });
       bars.finish(i);
-      results.push({ bundle, output: r.output });
-      if (!flag(p, "json")) bars.print(() => say(r.output));
+      results.push({ bundle, output: r.output, ...(warnings.length > 0 ? { warnings } : {}) });
+      if (!flag(p, "json"))
+        bars.print(() => {
+          for (const w of warnings) warn(w);
+          say(r.output);
+        });
     }
   } finally {
     bars.stop();
@@ -126,16 +135,16 @@ replacing BUNDLE atomically. The meta-data keeps the history of earlier encrypti
   --engine wasm           keep all cryptography in the wasm engine
   --json                  print the result as JSON`;
 
-export async function rotateVerb(args: string[]): Promise<number> {
+export async function rotateVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, { privkey: { type: "string" }, pubkey: { type: "string", multiple: true }, "passphrase-file": { type: "string" }, "no-date": { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
   if (flag(p, "help")) return help(ROTATE_HELP);
-  const [bundle, ...extra] = p.positionals;
+  const [bundle, ...extra] = fileArgs(p.positionals);
   if (bundle === undefined || extra.length > 0) throw new UsageError("rotate takes exactly one BUNDLE");
   const pubkeys = strs(p, "pubkey");
   if (pubkeys.length === 0) throw new UsageError("--pubkey is required");
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
   try {
-    const r = await rotateFile(bundle, key, { publicKeys: pubkeys.map((k) => readFile(k, "public key")), noDate: flag(p, "no-date"), engine: engine(p), onWarning: warn });
+    const r = await rotateFile(ctx, bundle, key, { publicKeys: pubkeys.map((k) => readFile(k, "public key")), noDate: flag(p, "no-date"), engine: engine(p), onWarning: warn });
     if (flag(p, "json")) json({ bundle: r.bundle, recipients: r.meta.recipients ?? [] });
     else say(r.bundle);
   } finally {

@@ -1,7 +1,9 @@
 import * as fs from "node:fs";
-import { generateKeys, readMeta, signPath, verifyPath } from "../runtime/node-api.js";
+import type { Context } from "../bundle/context.js";
+import { generateKeys, readMeta, signPath, verifyPath } from "../verbs/node.js";
 import { flag, need, parse, str, UsageError } from "./args.js";
-import { help, json, printable, privateKey, readFile, say, wipeKey } from "./io.js";
+import { fileArgs } from "./glob.js";
+import { help, json, printable, privateKey, readFile, say, warn, wipeKey } from "./io.js";
 import { passphrase } from "./passphrase.js";
 
 export const GENKEYS_HELP = `usage: opensslwrap genkeys --out-dir DIR [--name NAME] [--bits 4096] [--passphrase-file F | --no-passphrase]
@@ -10,7 +12,7 @@ Writes DIR/NAME.pub.pem (share it) and DIR/NAME.priv.pem (mode 0600, PKCS#8, AES
 with the passphrase). Keep the private key off the testing-room machine, and back it up: without
 it, nobody can decrypt the data.`;
 
-export async function genkeysVerb(args: string[]): Promise<number> {
+export async function genkeysVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, { "out-dir": { type: "string" }, name: { type: "string" }, bits: { type: "string" }, "passphrase-file": { type: "string" }, "no-passphrase": { type: "boolean" } });
   if (flag(p, "help")) return help(GENKEYS_HELP);
   const bits = Number(str(p, "bits") ?? "4096");
@@ -19,7 +21,7 @@ export async function genkeysVerb(args: string[]): Promise<number> {
   const pass = flag(p, "no-passphrase") ? undefined : await passphrase(str(p, "passphrase-file"), "passphrase for the new private key: ", true);
   if (pass === undefined && !flag(p, "no-passphrase")) throw new UsageError("give --passphrase-file F (or OPENSSLWRAP_PASSPHRASE), or --no-passphrase");
   try {
-    const r = await generateKeys({ outDir: need(str(p, "out-dir"), "--out-dir"), name: str(p, "name"), bits, passphrase: pass });
+    const r = await generateKeys(ctx, { outDir: need(str(p, "out-dir"), "--out-dir"), name: str(p, "name"), bits, passphrase: pass, onWarning: warn });
     say(r.publicPath);
     say(r.privatePath);
   } finally {
@@ -34,14 +36,14 @@ Prints (or writes to SIGFILE) the base64 RSA-PSS SHA-256 signature of FILE. Chec
 opensslwrap: base64 -d SIG > sig.bin; openssl dgst -sha256 -sigopt rsa_padding_mode:pss
 -sigopt rsa_pss_saltlen:digest -verify pub.pem -signature sig.bin FILE`;
 
-export async function signVerb(args: string[]): Promise<number> {
+export async function signVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" } });
   if (flag(p, "help")) return help(SIGN_HELP);
-  const [file, ...extra] = p.positionals;
+  const [file, ...extra] = fileArgs(p.positionals);
   if (file === undefined || extra.length > 0) throw new UsageError("sign takes exactly one FILE");
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
   try {
-    const sig = Buffer.from(await signPath(file, key)).toString("base64");
+    const sig = Buffer.from(await signPath(ctx, file, key)).toString("base64");
     const out = str(p, "out");
     if (out === undefined) say(sig);
     else fs.writeFileSync(out, `${sig}\n`, { flag: "wx", mode: 0o644 });
@@ -63,12 +65,12 @@ function signatureBytes(sig: string): Uint8Array {
   return raw;
 }
 
-export async function verifyVerb(args: string[]): Promise<number> {
+export async function verifyVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, { pubkey: { type: "string" }, sig: { type: "string" } });
   if (flag(p, "help")) return help(VERIFY_HELP);
   const [file, ...extra] = p.positionals;
   if (file === undefined || extra.length > 0) throw new UsageError("verify takes exactly one FILE");
-  const ok = await verifyPath(file, readFile(need(str(p, "pubkey"), "--pubkey"), "public key"), signatureBytes(need(str(p, "sig"), "--sig")));
+  const ok = await verifyPath(ctx, file, readFile(need(str(p, "pubkey"), "--pubkey"), "public key"), signatureBytes(need(str(p, "sig"), "--sig")));
   if (ok) {
     say("verified");
     return 0;
@@ -81,12 +83,12 @@ export const INFO_HELP = `usage: opensslwrap info BUNDLE [--json]
 
 Shows a bundle's meta-data and recipients (no key needed).`;
 
-export async function infoVerb(args: string[]): Promise<number> {
+export async function infoVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, { json: { type: "boolean" } });
   if (flag(p, "help")) return help(INFO_HELP);
   const [bundle, ...extra] = p.positionals;
   if (bundle === undefined || extra.length > 0) throw new UsageError("info takes exactly one BUNDLE");
-  const info = await readMeta(bundle);
+  const info = await readMeta(ctx, bundle);
   if (flag(p, "json")) {
     json(info);
     return 0;

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { removeQuietly } from "../runtime/node-files.js";
+import { removeQuietly } from "../runtime/node/files.js";
 
 /**
  * Claims: `.NAME.watch-claim`, created exclusively (O_EXCL) next to NAME by the watcher that is

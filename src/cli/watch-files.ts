@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
-import { readMeta } from "../runtime/node-api.js";
-import { overwriteAndDelete, removeQuietly, tempsOf } from "../runtime/node-files.js";
+import type { Context } from "../bundle/context.js";
+import { overwriteAndDelete, removeQuietly, tempsOf } from "../runtime/node/files.js";
+import { readMeta } from "../verbs/node.js";
 import type { FileResult } from "./batch.js";
 import { identityOf, sameFile, unchanged, type Claims, type ClaimState, type Identity } from "./watch-claims.js";
 
@@ -48,6 +49,7 @@ export type Next = { kind: "later"; report?: FileReport } | { kind: "done"; repo
 export type Outcome = { kind: "encrypt"; id: Identity } | Next;
 
 export interface FileContext {
+  ctx: Context;
   claims: Claims;
   keep: boolean;
 }
@@ -64,7 +66,7 @@ export async function decide(file: string, settled: Identity, c: FileContext): P
   const claim = c.claims.inspect(file);
   if (claim.state === "live") return { kind: "later" };
   if (claim.state === "stale") return recover(file, claim, c);
-  if (exists(bundleOf(file))) return besideBundle(file, c.keep);
+  if (exists(bundleOf(file))) return besideBundle(file, c);
   if (!c.claims.take(file, now)) return { kind: "later" };
   // Between the look and the claim, another watcher may have finished this file.
   const after = identityOf(file);
@@ -94,13 +96,13 @@ async function recover(file: string, claim: Extract<ClaimState, { state: "stale"
 }
 
 /** NAME next to NAME.enc, without a claim (see the rules above). */
-async function besideBundle(file: string, keep: boolean): Promise<Next> {
+async function besideBundle(file: string, c: FileContext): Promise<Next> {
   const bundle = bundleOf(file);
-  if (keep) {
+  if (c.keep) {
     const st = fs.statSync(file);
     let recorded: number | undefined;
     try {
-      const info = await readMeta(bundle);
+      const info = await readMeta(c.ctx, bundle);
       recorded = info.format === 2 ? info.meta.file?.size ?? st.size : -1;
     } catch {
       recorded = -1;

@@ -1,6 +1,8 @@
 import * as path from "node:path";
 import { watch as chokidarWatch } from "chokidar";
 import picomatch from "picomatch";
+import type { Context } from "../bundle/context.js";
+import type { RsaPublicKey } from "../bundle/keys.js";
 import { encryptAll, type FileResult } from "./batch.js";
 import { Claims, CLAIM_SUFFIX, claimedBy, identityOf, unchanged, type Identity } from "./watch-claims.js";
 import { afterEncrypt, decide, finish, vanished, type FileContext, type FileReport, type Next, type Outcome } from "./watch-files.js";
@@ -8,7 +10,8 @@ import type { WriteOpenCheck } from "./watch-platform.js";
 import { filesUnder } from "./watch-walk.js";
 
 export interface WatchOptions {
-  /** The folder, absolute. */
+  ctx: Context;
+  /** The folder, as given (files are reported under it). */
   root: string;
   /** Globs a file must match (any of them); a glob with a slash is matched against the path under `root`, else against the name. */
   patterns: readonly string[];
@@ -19,7 +22,8 @@ export interface WatchOptions {
   once: boolean;
   /** Poll the folder instead of asking the OS for change events (network folders). */
   poll: boolean;
-  publicKeys: readonly Uint8Array[];
+  /** The recipients, checked once at the start. */
+  publicKeys: readonly RsaPublicKey[];
   writeOpen: WriteOpenCheck | undefined;
   onReport(r: FileReport): void;
   /** A problem of the watching itself (a folder that cannot be read, ...), not of one file. */
@@ -92,7 +96,7 @@ export class Watcher {
   private failed = 0;
 
   constructor(private readonly o: WatchOptions) {
-    this.ctx = { claims: this.claims, keep: o.keep };
+    this.ctx = { ctx: o.ctx, claims: this.claims, keep: o.keep };
     this.matchers = o.patterns.map((g) => ({ test: picomatch(g, { nocase: true }), full: g.includes("/") }));
   }
 
@@ -245,7 +249,7 @@ export class Watcher {
       settling = settling.then(async () => this.apply(b.e, await this.guard(b.e, () => afterEncrypt(b.e.file, b.id, r, this.ctx))));
     };
     try {
-      await encryptAll(files, batch.map((b) => Number(b.id.size)), { publicKeys: this.o.publicKeys, keep: this.o.keep }, { onResult: settle });
+      await encryptAll(this.o.ctx, files, batch.map((b) => Number(b.id.size)), { publicKeys: this.o.publicKeys, keep: this.o.keep }, { onResult: settle });
     } catch (e) {
       const error = e instanceof Error ? e.message.split("\n")[0] ?? "" : String(e);
       while (next < batch.length) settle({ file: files[next] ?? "", warnings: [], error });

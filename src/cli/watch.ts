@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { resolveRecipients } from "../api.js";
+import { Encrypter } from "../api/encrypter.js";
+import type { Context } from "../bundle/context.js";
 import { flag, parse, str, strs, UsageError } from "./args.js";
 import { help, printable, readFile, say, warn } from "./io.js";
 import type { FileReport } from "./watch-files.js";
@@ -56,7 +57,7 @@ function folder(dir: string | undefined, extra: string[]): string {
   return root.length > 1 && root.endsWith(path.sep) ? root.slice(0, -1) : root;
 }
 
-export async function watchVerb(args: string[]): Promise<number> {
+export async function watchVerb(ctx: Context, args: string[]): Promise<number> {
   const p = parse(args, {
     pubkey: { type: "string", multiple: true },
     pattern: { type: "string", multiple: true },
@@ -77,9 +78,8 @@ export async function watchVerb(args: string[]): Promise<number> {
   const settle = settleMs(p);
   const asJson = flag(p, "json");
   const once = flag(p, "once");
-  const publicKeys = pubkeys.map((k) => readFile(k, "public key"));
   // Parsed and checked once, here: a bad key stops the start, not every file.
-  await resolveRecipients(publicKeys, warn);
+  const { recipients } = await Encrypter.create(ctx, { publicKeys: pubkeys.map((k) => readFile(k, "public key")), onWarning: warn });
 
   const note = (line: string) => process.stderr.write(`opensslwrap: ${line}\n`);
   const poll = flag(p, "poll") || onNetworkFolder(root);
@@ -94,7 +94,7 @@ export async function watchVerb(args: string[]): Promise<number> {
     if (r.error !== undefined) note(`${time} ${r.file}: ${r.error}`);
     else if (r.bundle !== undefined) say(`${time} ${r.file} ${r.size ?? "?"} bytes -> ${r.bundle}${r.kept === true ? " (kept)" : ""}${r.recovered === true ? " (finished after an interrupted run)" : ""}`);
   };
-  const watcher = new Watcher({ root, patterns, recursive: flag(p, "recursive"), settleMs: settle, keep: flag(p, "keep"), once, poll, publicKeys, writeOpen: writeOpenCheck, onReport: report, onProblem: (m) => note(`watching ${root}: ${m}`) });
+  const watcher = new Watcher({ ctx, root, patterns, recursive: flag(p, "recursive"), settleMs: settle, keep: flag(p, "keep"), once, poll, publicKeys: recipients, writeOpen: writeOpenCheck, onReport: report, onProblem: (m) => note(`watching ${root}: ${m}`) });
 
   let signals = 0;
   const onSignal = () => {

@@ -1,49 +1,55 @@
 import { EngineIntegrityError } from "./errors.js";
+import { hex } from "./hex.js";
+import { runOpenSSLSync, type RunOptions, type RunResult } from "./run.js";
 
-/** SHA-256 of small things (meta-data, keys, the engine's own bytes). */
-export type Sha256 = (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
-
-let sha256: Sha256 = async (bytes) => {
+/** SHA-256 by Web Crypto (every runtime has it): the engine's own bytes, before any engine exists. */
+export async function webSha256(bytes: Uint8Array): Promise<Uint8Array> {
   const owned = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
   return new Uint8Array(await crypto.subtle.digest("SHA-256", owned));
-};
-
-/**
- * Replaces Web Crypto's digest where the runtime has a synchronous one (Node): Web Crypto's runs
- * as a job on libuv's thread pool, where in a batch it waits behind the fsyncs of other files.
- */
-export function setSha256(hash: Sha256): void {
-  sha256 = hash;
-}
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await sha256(bytes);
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Checks the wasm against the pinned sha256 and compiles it; refuses a mismatch. */
 export async function compileEngine(wasm: Uint8Array<ArrayBuffer>, expectedSha256: string): Promise<WebAssembly.Module> {
-  const actual = await sha256Hex(wasm);
+  const actual = hex(await webSha256(wasm));
   if (actual !== expectedSha256) throw new EngineIntegrityError(expectedSha256, actual);
   return WebAssembly.compile(wasm);
 }
 
-type Loader = () => Promise<WebAssembly.Module>;
-let loader: Loader | undefined;
-let module: Promise<WebAssembly.Module> | undefined;
+/**
+ * The wasm OpenSSL: one compiled module, a fresh instance for every command. Each runtime's entry
+ * point makes one with its own loader (Node reads the package's wasm/ folder, a browser fetches
+ * it) and passes it down; nothing below holds one of its own.
+ */
+export class OpenSSL {
+  private compiled: Promise<WebAssembly.Module> | undefined;
+  private versionLine: Promise<string> | undefined;
 
-/** Set once by the runtime entry point (Node/Deno, browser): where the wasm comes from. */
-export function setEngineLoader(load: Loader): void {
-  loader = load;
-  module = undefined;
-}
+  /** `load` fetches, checks and compiles the module: once, or again after it failed. */
+  constructor(private readonly load: () => Promise<WebAssembly.Module>) {}
 
-/** The compiled engine, compiled once per process and shared by every command. */
-export function engineModule(): Promise<WebAssembly.Module> {
-  if (loader === undefined) throw new Error("no OpenSSL engine loader: import opensslwrap through its package entry point");
-  module ??= loader().catch((e: unknown) => {
-    module = undefined;
-    throw e;
-  });
-  return module;
+  /** An engine over a module compiled elsewhere (a worker thread is handed its parent's). */
+  static of(module: WebAssembly.Module, versionLine?: string): OpenSSL {
+    const engine = new OpenSSL(async () => module);
+    if (versionLine !== undefined) engine.versionLine = Promise.resolve(versionLine);
+    return engine;
+  }
+
+  module(): Promise<WebAssembly.Module> {
+    this.compiled ??= this.load().catch((e: unknown) => {
+      this.compiled = undefined;
+      throw e;
+    });
+    return this.compiled;
+  }
+
+  /** `openssl ARGV...` over a virtual filesystem (see `runOpenSSLSync`). */
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return runOpenSSLSync(await this.module(), argv, options);
+  }
+
+  /** The version line, e.g. "OpenSSL 3.5.7 9 Jun 2026 (Library: ...)", asked once. */
+  version(): Promise<string> {
+    this.versionLine ??= this.run(["version"]).then((r) => new TextDecoder().decode(r.stdout).trim());
+    return this.versionLine;
+  }
 }

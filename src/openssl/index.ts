@@ -1,4 +1,5 @@
 export { OpenSSLError, EngineIntegrityError } from "./errors.js";
-export { runOpenSSL, runOpenSSLSync, type RunOptions, type RunResult, type InputFile } from "./run.js";
-export { engineModule, sha256Hex } from "./engine.js";
+export { runOpenSSLSync, type RunOptions, type RunResult, type InputFile } from "./run.js";
+export { OpenSSL, compileEngine, webSha256 } from "./engine.js";
+export { hex, unhex } from "./hex.js";
 export * from "./commands/index.js";

@@ -1,6 +1,5 @@
 import { MemoryDirectory, MemoryFile, runWasi, type DirNode, type FileNode, type InputStream } from "../wasi/index.js";
 import { configDirectory, OPENSSLDIR } from "./config.js";
-import { engineModule } from "./engine.js";
 import { OpenSSLError } from "./errors.js";
 import { testSource } from "./test-seam.js";
 
@@ -101,9 +100,4 @@ export function runOpenSSLSync(module: WebAssembly.Module, argv: readonly string
   const files = new Map<string, Uint8Array>();
   collect(root, "/", files);
   return { exitCode, stdout: stdout.bytes(), stderr: stderrText, files };
-}
-
-/** `runOpenSSLSync` with the process's shared compiled engine. */
-export async function runOpenSSL(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return runOpenSSLSync(await engineModule(), argv, options);
 }

@@ -1,7 +1,5 @@
 import type { InputFile } from "./run.js";
 
-export const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
 /**
  * Secrets (passphrases) reach OpenSSL as in-memory files under /secrets, never as argv of a host
  * process. Each is a private copy, zeroed by `wipe()` once the command has run.

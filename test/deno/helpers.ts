@@ -5,8 +5,10 @@
 import { createHash } from "node:crypto";
 // @ts-types="../../dist/index.d.ts"
 import * as ow from "../../dist/index.js";
+// @ts-types="../../dist/openssl-api.d.ts"
+import * as engine from "../../dist/openssl-api.js";
 
-export { ow };
+export { engine, ow };
 
 /** The built library, as `node` imports it in the cross-runtime checks. */
 export const DIST_INDEX = new URL("../../dist/index.js", import.meta.url).href;

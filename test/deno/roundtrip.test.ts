@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { exists, makeKeys, ow, pattern, removeDir, sha256, tarMember, tempDir, type Keys } from "./helpers.ts";
+import { engine, exists, makeKeys, ow, pattern, removeDir, sha256, tarMember, tempDir, type Keys } from "./helpers.ts";
 
 /** encrypt -> decrypt -> rotate -> sign -> verify on real files, and the typed refusals, under Deno. */
 
@@ -28,9 +28,9 @@ Deno.test("library verbs on files under Deno", (t) =>
     });
 
     await t.step("the engine is the pinned OpenSSL", async () => {
-      const { stdout } = await ow.runOpenSSL(["version"]);
+      const { stdout } = await engine.runOpenSSL(["version"]);
       assert.match(new TextDecoder().decode(stdout), /^OpenSSL 3\.5\.7 /);
-      assert.match(await ow.opensslVersion(), /^OpenSSL 3\.5\.7 /);
+      assert.match(await engine.openssl.version(), /^OpenSSL 3\.5\.7 /);
     });
 
     const data = pattern(300_001);

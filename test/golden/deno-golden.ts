@@ -1,5 +1,6 @@
 // The golden vector under Deno, on the built package: prints {hashes, bundle (base64)} as JSON.
-import { encryptBytes, runOpenSSL } from "../../dist/index.js";
+import { encryptBytes } from "../../dist/index.js";
+import { runOpenSSL } from "../../dist/openssl-api.js";
 import { setTestSource } from "../../dist/openssl/test-seam.js";
 import { computeGolden } from "./vector.ts";
 

@@ -187,7 +187,7 @@ describe("SIGKILL at points spread over the run", () => {
 const hasStrace = spawnSync("strace", ["-V"]).status === 0;
 
 describe.skipIf(!hasStrace)("SIGKILL exactly at each step of the commit sequence (strace fault injection)", () => {
-  // The sequence (see src/runtime/node-files.ts): temp written, fsync(temp), link or rename to the
+  // The sequence (see src/runtime/node/files.ts): temp written, fsync(temp), link or rename to the
   // final name, unlink(temp), fsync(folder); for encrypt then unlink(original), fsync(folder),
   // zeros written, fsync(original fd).
   // Every step with HARDENING_FULL=1; by default one kill per distinct state left on disk.

@@ -19,6 +19,7 @@ import { MemoryFile } from "../../src/wasi/index.js";
 import { pattern } from "../helpers/data.js";
 import { hostKeyPair, make2012Bundle, makePyFileSecBundle, type HostKeyPair } from "../helpers/legacy-fixtures.js";
 import { concat, FULL, members, rebuild, ustar, type TarSpec } from "./util.js";
+import { ctx } from "../helpers/context.js";
 
 const RUNS = FULL ? 2000 : 200;
 const SEED = Number(process.env["HARDENING_SEED"] ?? 20240611);
@@ -188,7 +189,7 @@ const randomTar = fc.tuple(fc.array(tarSpec, { maxLength: 8 }), fc.boolean()).ma
 describe("v2 reader", () => {
   it("random bytes: openBundle and decryptBytes refuse with a typed error", async () => {
     await check(fc.uint8Array({ maxLength: 16 << 10 }), async (b) => {
-      await openBundle(new MemoryFile(b));
+      await openBundle(ctx, new MemoryFile(b));
     });
     await check(fc.uint8Array({ maxLength: 4096 }), async (b) => {
       await decryptBytes(b, { privateKey: { key: alice.priv } });
@@ -197,7 +198,7 @@ describe("v2 reader", () => {
 
   it("random tar structures: openBundle refuses or opens, never crashes", async () => {
     await check(randomTar, async (b) => {
-      await openBundle(new MemoryFile(b));
+      await openBundle(ctx, new MemoryFile(b));
     });
   }, 120_000);
 
@@ -215,7 +216,7 @@ describe("v2 reader", () => {
     for (const size of [0o77777777777, 2 ** 53 - 1]) {
       const list = members(v2);
       const b = size === 0o77777777777 ? ustar([{ name: "header.txt", content: list[0]?.content, size }]) : ustar([concat([ustar([{ name: "PaxHeader/x", type: "x", content: new TextEncoder().encode(`25 size=${size}\n`) }], new Uint8Array(0))]), { name: "header.txt", content: list[0]?.content }]);
-      await expect(openBundle(new MemoryFile(b))).rejects.toBeInstanceOf(OpensslwrapError);
+      await expect(openBundle(ctx, new MemoryFile(b))).rejects.toBeInstanceOf(OpensslwrapError);
     }
     expect(memory() - before).toBeLessThan(64 << 20);
   });
@@ -227,7 +228,7 @@ describe("legacy reader", () => {
       await readLegacy(b);
     });
     await check(fc.uint8Array({ maxLength: 8192 }), async (b) => {
-      await decryptLegacy(gzipSync(b), { key: alice.priv });
+      await decryptLegacy(ctx, gzipSync(b), { key: alice.priv });
     });
   }, 120_000);
 
@@ -247,7 +248,7 @@ describe("legacy reader", () => {
       await check(
         mutated(bundle),
         async (m) => {
-          await decryptLegacy(m.bytes(), { key: alice.priv });
+          await decryptLegacy(ctx, m.bytes(), { key: alice.priv });
         },
         RUNS / 2,
       );
@@ -255,7 +256,7 @@ describe("legacy reader", () => {
       await check(
         mutated(() => inner),
         async (m) => {
-          await decryptLegacy(gzipSync(m.bytes()), { key: alice.priv });
+          await decryptLegacy(ctx, gzipSync(m.bytes()), { key: alice.priv });
         },
         RUNS / 2,
       );
@@ -264,6 +265,6 @@ describe("legacy reader", () => {
 
   it("a legacy bundle whose wrapped password is random is refused, not decrypted with garbage", async () => {
     const f = make2012Bundle({ plaintext, pub: alice.pub, md: "md5", tamper: (m) => m.set("data.txt.aes256pwd.rsa", new Uint8Array(crypto.randomBytes(256))) });
-    await expect(decryptLegacy(f.bundle, { key: alice.priv })).rejects.toBeInstanceOf(OpensslwrapError);
+    await expect(decryptLegacy(ctx, f.bundle, { key: alice.priv })).rejects.toBeInstanceOf(OpensslwrapError);
   });
 });

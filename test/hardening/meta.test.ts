@@ -149,6 +149,20 @@ describe("meta-data that is accepted must not be trusted", () => {
     expect(fs.existsSync(path.join(root.dir, "escape.csv"))).toBe(false);
   });
 
+  it("a changed recorded name is told in one warning line, with its control characters escaped (CLI)", () => {
+    for (const [name, output, line] of [
+      ["../../escape.csv", "escape.csv", 'the recorded name "../../escape.csv" is a path (only its last part is kept): writing escape.csv'],
+      ["\u001b]0;pwned\u0007t.csv", "b", 'the recorded name "\\u001b]0;pwned\\u0007t.csv" has control characters: the output is named after the bundle'],
+    ] as const) {
+      const { dir } = bundleWith({ ...base, file: { name, size: plaintext.length } });
+      const r = cliDebug(["decrypt", "b.enc", "--privkey", lab.priv], dir);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toBe(`opensslwrap: warning: ${line}\n`);
+      expect(r.stdout.toString()).toBe(`${path.join(".", output)}\n`);
+      expect(r.stderr).not.toMatch(CONTROL);
+    }
+  });
+
   it("a recorded name equal to the bundle's own name never replaces the bundle, even with --force", async () => {
     const { dir, file, bytes } = bundleWith({ ...base, file: { name: "b.enc", size: plaintext.length } });
     expect(await refused(decrypt(file, { privateKey: { key: lab.privPem } }))).toBeInstanceOf(FileExistsError);

@@ -2,7 +2,7 @@
  * Legacy bundles made the way PsychoPy's opensslwrap (2012-2013) and pyFileSec 0.2.x (2013-2014)
  * made them, with the host's `openssl` (3.0.x, a referee independent of the wasm engine) and GNU
  * `tar czf`, each in its own temporary folder removed afterwards.
- * See shared/formats/legacy-bundles.md.
+ * docs/LEGACY.md describes both layouts.
  */
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes, randomInt } from "node:crypto";

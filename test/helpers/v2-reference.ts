@@ -19,6 +19,11 @@ export interface ReferenceBundleOptions {
   meta?: object;
   /** Paths of unprotected signer private keys (PEM), 0 to 4, in sig-i.pss order. */
   signers?: string[];
+  /**
+   * The 64-byte one-time secret and the 16-byte IV, for reproducible vectors (test/vectors/);
+   * default: fresh from `openssl rand`, as the format requires of real bundles.
+   */
+  fixed?: { secret: Uint8Array; iv: Uint8Array };
 }
 
 /** `openssl ARGS` with `input` on stdin; throws with openssl's stderr on failure. */
@@ -68,14 +73,19 @@ export function makeReferenceBundle(opts: ReferenceBundleOptions): void {
   if (signers.length > 4) throw new Error(`0 to 4 signers, not ${signers.length}`);
 
   // 64 fresh random bytes: bytes 0-31 the AES-256 key, 32-63 the HMAC key; a fresh 16-byte IV.
-  const secret = openssl(["rand", "64"]);
-  const iv = openssl(["rand", "-hex", "16"]).toString("latin1").trim();
+  const secret = opts.fixed === undefined ? openssl(["rand", "64"]) : Buffer.from(opts.fixed.secret);
+  const iv = opts.fixed === undefined ? openssl(["rand", "-hex", "16"]).toString("latin1").trim() : Buffer.from(opts.fixed.iv).toString("hex");
   if (secret.length !== 64 || !/^[0-9a-f]{32}$/.test(iv)) throw new Error("openssl rand gave an unexpected output");
   const encKey = secret.subarray(0, 32).toString("hex");
   const macKey = secret.subarray(32, 64).toString("hex");
 
   // AES-256-CTR, no padding: the payload is as long as the plaintext.
-  const payload = openssl(["enc", "-aes-256-ctr", "-K", encKey, "-iv", iv], plaintext);
+  // The plaintext from a file, not stdin: Deno's execFileSync writes all of stdin before it reads
+  // stdout, which deadlocks once both pipes are full (the vectors' generator runs under Deno).
+  const plainFile = join(dir, "plaintext.in");
+  writeFileSync(plainFile, plaintext);
+  const payload = openssl(["enc", "-aes-256-ctr", "-K", encKey, "-iv", iv, "-in", plainFile]);
+  rmSync(plainFile);
   if (payload.length !== plaintext.length) throw new Error("openssl enc -aes-256-ctr changed the length");
 
   // The secret wrapped for each recipient: RSA-OAEP, SHA-256, MGF1-SHA-256, no label.

@@ -1,5 +1,7 @@
-import { hex, withSecrets } from "../secrets.js";
-import { runOpenSSL, type InputFile } from "../run.js";
+import type { OpenSSL } from "../engine.js";
+import { hex } from "../hex.js";
+import { withSecrets } from "../secrets.js";
+import type { InputFile } from "../run.js";
 import type { FileNode } from "../../wasi/index.js";
 
 export interface EncOptions {
@@ -26,7 +28,7 @@ export interface EncOptions {
 }
 
 /** `openssl enc`: returns the result, or an empty array when it went to `output`. */
-export function enc(o: EncOptions): Promise<Uint8Array> {
+export function enc(openssl: OpenSSL, o: EncOptions): Promise<Uint8Array> {
   return withSecrets(async (secrets) => {
     const args = ["enc", o.decrypt === true ? "-d" : "-e", `-${o.cipher ?? "aes-256-cbc"}`, "-in", "/in/data", "-out", "/out/data"];
     if (o.key !== undefined) args.push("-K", hex(o.key.key), "-iv", hex(o.key.iv));
@@ -38,7 +40,7 @@ export function enc(o: EncOptions): Promise<Uint8Array> {
     args.push("-bufsize", String(o.bufsize ?? 1 << 20));
     const files: Record<string, InputFile> = { ...secrets.files, "/in/data": o.input };
     if (o.output !== undefined) files["/out/data"] = o.output;
-    const r = await runOpenSSL(args, { files, dirs: ["/out"] });
+    const r = await openssl.run(args, { files, dirs: ["/out"] });
     return r.files.get("/out/data") ?? new Uint8Array(0);
   });
 }

@@ -1,6 +1,6 @@
 import { withSecrets } from "../secrets.js";
 import { OpenSSLError } from "../errors.js";
-import { runOpenSSL } from "../run.js";
+import type { OpenSSL } from "../engine.js";
 
 export type OaepDigest = "sha1" | "sha256";
 
@@ -15,18 +15,18 @@ function oaep(digest: OaepDigest): string[] {
   return ["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", `rsa_oaep_md:${digest}`, "-pkeyopt", `rsa_mgf1_md:${digest}`];
 }
 
-async function pkeyutl(op: string[], key: KeyInput, pub: boolean, input: Uint8Array, extra: string[]) {
+async function pkeyutl(openssl: OpenSSL, op: string[], key: KeyInput, pub: boolean, input: Uint8Array, extra: string[]) {
   return withSecrets(async (secrets) => {
     const args = ["pkeyutl", ...op, "-inkey", "/keys/key", ...(pub ? ["-pubin"] : []), "-in", "/in/data", "-out", "/out/data", ...extra];
     if (key.passphrase !== undefined) args.push("-passin", secrets.pass("passin", key.passphrase));
-    const r = await runOpenSSL(args, { files: { ...secrets.files, "/keys/key": key.key, "/in/data": input }, dirs: ["/out"] });
+    const r = await openssl.run(args, { files: { ...secrets.files, "/keys/key": key.key, "/in/data": input }, dirs: ["/out"] });
     return r.files.get("/out/data") ?? new Uint8Array(0);
   });
 }
 
 /** RSA-OAEP encryption with a public key (MGF1 uses the same digest). */
-export function oaepEncrypt(publicKey: Uint8Array, data: Uint8Array, digest: OaepDigest = "sha256"): Promise<Uint8Array> {
-  return pkeyutl(["-encrypt"], { key: publicKey }, true, data, oaep(digest));
+export function oaepEncrypt(openssl: OpenSSL, publicKey: Uint8Array, data: Uint8Array, digest: OaepDigest = "sha256"): Promise<Uint8Array> {
+  return pkeyutl(openssl, ["-encrypt"], { key: publicKey }, true, data, oaep(digest));
 }
 
 /**
@@ -35,7 +35,7 @@ export function oaepEncrypt(publicKey: Uint8Array, data: Uint8Array, digest: Oae
  * build's options: the key decoded and the context set up once per key, then each input
  * encrypted on its own), run by `openssl -opensslwrap-batch`. Returns `wrapped[input][key]`.
  */
-export async function oaepEncryptMany(publicKeys: readonly Uint8Array[], inputs: readonly Uint8Array[], digest: OaepDigest = "sha256"): Promise<Uint8Array[][]> {
+export async function oaepEncryptMany(openssl: OpenSSL, publicKeys: readonly Uint8Array[], inputs: readonly Uint8Array[], digest: OaepDigest = "sha256"): Promise<Uint8Array[][]> {
   const each = inputs[0]?.length ?? 0;
   if (each === 0 || inputs.some((d) => d.length !== each)) throw new RangeError("oaepEncryptMany: inputs must be non-empty and of one length");
   const all = new Uint8Array(each * inputs.length);
@@ -44,7 +44,7 @@ export async function oaepEncryptMany(publicKeys: readonly Uint8Array[], inputs:
   publicKeys.forEach((k, j) => (files[`/keys/${j}`] = k));
   const lines = publicKeys.map((_k, j) => ["pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey", `/keys/${j}`, "-in", "/in/all", "-out", `/out/${j}`, "-opensslwrap-each", String(each), ...oaep(digest)].join(" "));
   try {
-    const r = await runOpenSSL(["-opensslwrap-batch"], { files, dirs: ["/out"], stdin: new TextEncoder().encode(`${lines.join("\n")}\n`) });
+    const r = await openssl.run(["-opensslwrap-batch"], { files, dirs: ["/out"], stdin: new TextEncoder().encode(`${lines.join("\n")}\n`) });
     const outputs = publicKeys.map((_k, j) => {
       const w = r.files.get(`/out/${j}`);
       if (w === undefined || w.length === 0 || w.length % inputs.length !== 0) throw new OpenSSLError("pkeyutl", 1, r.stderr, "");
@@ -62,8 +62,8 @@ export async function oaepEncryptMany(publicKeys: readonly Uint8Array[], inputs:
 }
 
 /** RSA-OAEP decryption with a private key. */
-export function oaepDecrypt(privateKey: KeyInput, data: Uint8Array, digest: OaepDigest = "sha256"): Promise<Uint8Array> {
-  return pkeyutl(["-decrypt"], privateKey, false, data, oaep(digest));
+export function oaepDecrypt(openssl: OpenSSL, privateKey: KeyInput, data: Uint8Array, digest: OaepDigest = "sha256"): Promise<Uint8Array> {
+  return pkeyutl(openssl, ["-decrypt"], privateKey, false, data, oaep(digest));
 }
 
 export type SignaturePadding = "pss" | "pkcs1";
@@ -74,13 +74,13 @@ function padding(p: SignaturePadding): string[] {
 }
 
 /** Signs a message (hashing it with SHA-256 inside OpenSSL: `-rawin -digest sha256`). */
-export function pkeySign(privateKey: KeyInput, message: Uint8Array, p: SignaturePadding = "pss"): Promise<Uint8Array> {
-  return pkeyutl(["-sign", "-rawin", "-digest", "sha256"], privateKey, false, message, padding(p));
+export function pkeySign(openssl: OpenSSL, privateKey: KeyInput, message: Uint8Array, p: SignaturePadding = "pss"): Promise<Uint8Array> {
+  return pkeyutl(openssl, ["-sign", "-rawin", "-digest", "sha256"], privateKey, false, message, padding(p));
 }
 
 /** Verifies a signature over a message; false when it does not verify. */
-export async function pkeyVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, p: SignaturePadding = "pss"): Promise<boolean> {
-  const r = await runOpenSSL(
+export async function pkeyVerify(openssl: OpenSSL, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, p: SignaturePadding = "pss"): Promise<boolean> {
+  const r = await openssl.run(
     ["pkeyutl", "-verify", "-rawin", "-digest", "sha256", "-pubin", "-inkey", "/keys/key", "-in", "/in/data", "-sigfile", "/in/sig", ...padding(p)],
     { files: { "/keys/key": publicKey, "/in/data": message, "/in/sig": signature } },
   ).catch(verificationFailure);

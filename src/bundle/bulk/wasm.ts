@@ -1,0 +1,67 @@
+import { enc, hex, hmac, runOpenSSLSync, type OpenSSL } from "../../openssl/index.js";
+import type { FileNode } from "../../wasi/index.js";
+import { ConcatFile } from "../views.js";
+import { CtrPlaintextView } from "./ctr-view.js";
+import { MAC_THREAD_MIN_BYTES, type BulkEngine, type MacThread, type OpenJob } from "./engine.js";
+import type { MacKey, PayloadKeys } from "./keys.js";
+import { decryptsTo, macAlong, requireTag, requireTagAfter, teed } from "./steps.js";
+
+/** Starts a thread that runs the engine's `dgst -hmac` over `length` bytes to come (a runtime's: Node's worker threads). */
+export type WasmMacThreads = (key: MacKey, module: WebAssembly.Module, length: number) => MacThread;
+
+/**
+ * The bulk engine with everything in the wasm OpenSSL: `enc -aes-256-ctr`, and
+ * `dgst -sha256 -mac HMAC` over what it wrote (encrypting) or read (decrypting). Given
+ * `macThreads`, a big payload's HMAC runs on a second thread while this one runs the cipher.
+ */
+export function wasmBulk(openssl: OpenSSL, macThreads?: WasmMacThreads): BulkEngine {
+  const ctr = (keys: PayloadKeys, decrypt: boolean) => ({ cipher: "aes-256-ctr", key: { key: keys.cipher, iv: keys.iv }, decrypt });
+  const mac = (job: Pick<OpenJob, "keys" | "authenticated">, payload: FileNode) => hmac(openssl, job.keys.mac, new ConcatFile([job.authenticated, payload.open({ read: true, write: false })]));
+  /** A MAC thread for `size` payload bytes, when there are threads and it pays. */
+  const thread = async (keys: PayloadKeys, authenticated: Uint8Array, size: number): Promise<MacThread | undefined> =>
+    macThreads !== undefined && size >= MAC_THREAD_MIN_BYTES ? macThreads(keys.mac, await openssl.module(), authenticated.length + size) : undefined;
+
+  return {
+    name: "wasm",
+    async seal(job) {
+      const size = job.plaintext.stat().size;
+      const t = await thread(job.keys, job.authenticated, size);
+      let tag: Uint8Array;
+      if (t === undefined) {
+        await enc(openssl, { input: job.plaintext, output: job.ciphertext, ...ctr(job.keys, false) });
+        tag = await mac(job, job.ciphertext);
+      } else {
+        // The engine's writes of the ciphertext feed the MAC thread: one pass, two cores.
+        tag = await macAlong(t, job.authenticated, () => enc(openssl, { input: job.plaintext, output: teed(job.ciphertext, t), ...ctr(job.keys, false) }));
+      }
+      return {
+        tag,
+        check: (stored, original) =>
+          decryptsTo(original, size, async (into) => {
+            await enc(openssl, { input: stored, output: into, ...ctr(job.keys, true) });
+          }),
+      };
+    },
+    async open(job, output) {
+      const t = await thread(job.keys, job.authenticated, job.ciphertext.stat().size);
+      if (t === undefined) {
+        requireTag(await mac(job, job.ciphertext), job.tag);
+        await enc(openssl, { input: job.ciphertext, output: await output(), ...ctr(job.keys, true) });
+        return;
+      }
+      // The engine's reads of the payload feed the MAC thread; the tag is judged once written.
+      const out = await output();
+      const tag = await macAlong(t, job.authenticated, () => enc(openssl, { input: teed(job.ciphertext, t), output: out, ...ctr(job.keys, true) }));
+      requireTagAfter(tag, job.tag, out);
+    },
+    async view(job) {
+      requireTag(await mac(job, job.ciphertext), job.tag);
+      const module = await openssl.module();
+      const key = hex(job.keys.cipher);
+      return new CtrPlaintextView(job.ciphertext.open({ read: true, write: false }), job.keys.iv, (counter, data) => {
+        const r = runOpenSSLSync(module, ["enc", "-d", "-aes-256-ctr", "-K", key, "-iv", hex(counter), "-in", "/c", "-out", "/p"], { files: { "/c": data } });
+        return r.files.get("/p") ?? new Uint8Array(0);
+      });
+    },
+  };
+}

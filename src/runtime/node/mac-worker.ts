@@ -1,0 +1,35 @@
+import { createHmac } from "node:crypto";
+import { parentPort, workerData } from "node:worker_threads";
+import { ByteRing } from "./byte-ring.js";
+import type { MacJob, MacResult } from "./mac-thread.js";
+
+/**
+ * A mac thread (see mac-thread.ts): HMAC-SHA256 over the bytes that arrive through the ring.
+ * The engine's modules are loaded only for a wasm job: a node job's thread stays small (memory).
+ */
+
+async function run(job: MacJob, ring: ByteRing): Promise<Uint8Array> {
+  if (job.engine === "wasm") {
+    const { ringFile } = await import("./mac-ring-file.js");
+    const { hmac, OpenSSL } = await import("../../openssl/index.js");
+    return hmac(OpenSSL.of(job.module), job.key, ringFile(ring, job.length));
+  }
+  const mac = createHmac("sha256", job.key);
+  // Straight from the ring's memory: a copy out of shared memory is V8's slow relaxed one.
+  for (let bytes = ring.peek(1 << 18); bytes.length > 0; bytes = ring.peek(1 << 18)) {
+    mac.update(bytes);
+    ring.consume(bytes.length);
+  }
+  return new Uint8Array(mac.digest());
+}
+
+const job = workerData as MacJob;
+const ring = new ByteRing(job.ring);
+ring.markAlive();
+run(job, ring).then(
+  (tag) => parentPort?.postMessage({ type: "tag", tag } satisfies MacResult),
+  (e: unknown) => {
+    ring.abort();
+    parentPort?.postMessage({ type: "error", message: e instanceof Error ? e.message : String(e) } satisfies MacResult);
+  },
+).finally(() => job.key.fill(0));

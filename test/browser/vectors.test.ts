@@ -1,0 +1,81 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { transform } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type RunningServer } from "../../src/cli/serve.js";
+import { parseManifest } from "../vectors/check.js";
+import { DIST, launchBrowser, requireBuild, type Browser } from "./helpers.js";
+
+/**
+ * The committed format vectors (test/vectors/) in Chromium, on the browser library as shipped
+ * (dist/browser/opensslwrap.js and its openssl.wasm), through the same check as on Node and Deno.
+ */
+const VECTORS = fileURLToPath(new URL("../vectors/", import.meta.url));
+const cases = parseManifest(fs.readFileSync(path.join(VECTORS, "manifest.json"), "utf8"));
+const site = fs.mkdtempSync(path.join(os.tmpdir(), "osw-vectors-browser-"));
+let server: RunningServer | undefined;
+let browser: Browser | undefined;
+/** Each case's outcome in the page: null when as expected, else what happened instead. */
+let results: Record<string, string | null> = {};
+const problems: string[] = [];
+
+/** The page: the library, the shared check (check.ts as plain JS) and a copy of the vectors. */
+async function buildSite(): Promise<void> {
+  fs.cpSync(path.join(DIST, "browser"), path.join(site, "browser"), { recursive: true });
+  fs.cpSync(VECTORS, path.join(site, "vectors"), { recursive: true, filter: (f) => !f.endsWith(".ts") });
+  const check = await transform(fs.readFileSync(path.join(VECTORS, "check.ts"), "utf8"), { loader: "ts", format: "esm", target: "es2022" });
+  fs.writeFileSync(path.join(site, "check.js"), check.code);
+  fs.writeFileSync(path.join(site, "index.html"), '<!doctype html><meta charset="utf-8"><title>format vectors</title>');
+  // The browser asks for it by itself; an empty one keeps the console free of a 404.
+  fs.writeFileSync(path.join(site, "favicon.ico"), "");
+}
+
+beforeAll(async () => {
+  requireBuild();
+  await buildSite();
+  server = await startServer({ root: site, port: 0 });
+  browser = await launchBrowser();
+  const page = await browser.context.newPage();
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  await page.goto(server.url);
+  // A string, so that the test transform leaves the dynamic imports for the browser to run.
+  results = (await page.evaluate(`(async () => {
+    const ow = await import("/browser/opensslwrap.js");
+    const { checkCase, parseManifest } = await import("/check.js");
+    const load = async (file) => {
+      const r = await fetch("/vectors/" + file);
+      if (!r.ok) throw new Error("cannot load " + file + ": HTTP " + r.status);
+      return new Uint8Array(await r.arrayBuffer());
+    };
+    const cases = parseManifest(await (await fetch("/vectors/manifest.json")).text());
+    const api = { decryptBytes: ow.decryptBytes, errors: ow };
+    const out = {};
+    for (const c of cases) out[c.name] = (await checkCase(c, load, api)) ?? null;
+    return out;
+  })()`)) as Record<string, string | null>;
+  await page.close();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  fs.rmSync(site, { recursive: true, force: true });
+});
+
+describe("format vectors in Chromium (dist/browser/opensslwrap.js)", () => {
+  it("ran every case, with no page error", () => {
+    expect(Object.keys(results).sort()).toEqual(cases.map((c) => c.name).sort());
+    expect(problems).toEqual([]);
+  });
+
+  for (const c of cases) {
+    it(`${c.name}: ${c.expect}`, () => {
+      expect(results[c.name]).toBeNull();
+    });
+  }
+});
