@@ -44,7 +44,7 @@ const VERBS: Record<string, (ctx: Context, args: string[]) => Promise<number>> =
   selftest: async (ctx, args) => (args.includes("--help") || args.includes("-h") ? help("usage: opensslwrap selftest\n\nRuns known-answer and round-trip checks; ends with 'test SUCCESS, reporting complete'.") : (await selftest(ctx, say)) ? 0 : 1),
   openssl: (ctx, args) => runHostOpenSSL(ctx.openssl, args),
   serve: (_ctx, args) => serveVerb(args),
-  // Loaded when used: chokidar and picomatch cost every other command 30-45 ms of start-up.
+  // Loaded when used: chokidar costs every other command about 25 ms of start-up.
   watch: async (ctx, args) => (await import("./watch.js")).watchVerb(ctx, args),
 };
 

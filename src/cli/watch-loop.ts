@@ -1,13 +1,12 @@
 import * as path from "node:path";
 import { watch as chokidarWatch } from "chokidar";
-import picomatch from "picomatch";
 import type { Context } from "../bundle/context.js";
 import type { RsaPublicKey } from "../bundle/keys.js";
 import { encryptAll, type FileResult } from "./batch.js";
 import { Claims, CLAIM_SUFFIX, claimedBy, identityOf, unchanged, type Identity } from "./watch-claims.js";
 import { afterEncrypt, decide, finish, vanished, type FileContext, type FileReport, type Next, type Outcome } from "./watch-files.js";
 import type { WriteOpenCheck } from "./watch-platform.js";
-import { filesUnder } from "./watch-walk.js";
+import { filesUnder, patternTest } from "./watch-walk.js";
 
 export interface WatchOptions {
   ctx: Context;
@@ -88,7 +87,7 @@ export class Watcher {
   private readonly known = new Map<string, string>();
   private readonly claims = new Claims();
   private readonly ctx: FileContext;
-  private readonly matchers: { test: (s: string) => boolean; full: boolean }[];
+  private readonly matchers: ((rel: string) => boolean)[];
   private seq = 0;
   private ready = false;
   private stopping = false;
@@ -97,7 +96,7 @@ export class Watcher {
 
   constructor(private readonly o: WatchOptions) {
     this.ctx = { ctx: o.ctx, claims: this.claims, keep: o.keep };
-    this.matchers = o.patterns.map((g) => ({ test: picomatch(g, { nocase: true }), full: g.includes("/") }));
+    this.matchers = o.patterns.map(patternTest);
   }
 
   /** Finishes the batch in progress, then stops. */
@@ -172,7 +171,7 @@ export class Watcher {
   private matches(file: string): boolean {
     if (this.matchers.length === 0) return true;
     const rel = path.relative(this.o.root, file).split(path.sep).join("/");
-    return this.matchers.some((m) => m.test(m.full ? rel : path.basename(file)));
+    return this.matchers.some((m) => m(rel));
   }
 
   /** Sleeps until the next file is due (at least a short tick, so a burst of events is taken together). */
