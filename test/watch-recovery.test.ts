@@ -65,6 +65,17 @@ describe("watch after a crash", () => {
     expect(plaintextOf(s.bundle)).toBe("session 2\n");
   });
 
+  it("killed while Windows' removal overwrote the original moved aside: that copy is removed", () => {
+    const s = state("session 5\n", true);
+    leaveClaim(s.file, deadPid());
+    fs.renameSync(s.file, path.join(s.dir, ".P01.csv.wipe-0123456789ab"));
+    fs.writeFileSync(path.join(s.dir, ".other.csv.wipe-0123456789ab"), "not this file's"); // another file's: left alone
+    const r = once(s.dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(names(s.dir)).toEqual([".other.csv.wipe-0123456789ab", "P01.csv.enc"]);
+    expect(plaintextOf(s.bundle)).toBe("session 5\n");
+  });
+
   it("killed after removing the original: only the claim is cleared", () => {
     const s = state("session 3\n", true);
     leaveClaim(s.file, deadPid());

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import type { Context } from "../bundle/context.js";
-import { overwriteAndDelete, removeQuietly, tempsOf } from "../runtime/node/files.js";
+import { asideOf, overwriteAndDelete, removeQuietly, tempsOf } from "../runtime/node/files.js";
 import { readMeta } from "../verbs/node.js";
 import type { FileResult } from "./batch.js";
 import { identityOf, sameFile, unchanged, type Claims, type ClaimState, type Identity } from "./watch-claims.js";
@@ -14,7 +14,8 @@ import { identityOf, sameFile, unchanged, type Claims, type ClaimState, type Ide
  *  - NAME alone: encrypt it (after claiming it).
  *  - NAME.enc and a claim on NAME whose identity NAME still has: NAME.enc was made from NAME
  *    under that claim; only removing NAME was left (a crash, or a removal that failed). Done
- *    now, unless --keep.
+ *    now, unless --keep; so is a copy of NAME that Windows' removal had moved aside
+ *    (`.NAME.wipe-…`, the same file by inode and birth time).
  *  - NAME.enc, claimed NAME, but NAME has changed in place since (same inode and birth time):
  *    NAME.enc holds an earlier state of NAME (the writer went on after the file looked settled).
  *    NAME.enc is removed, and NAME encrypted again once it settles. If NAME was replaced by
@@ -89,7 +90,16 @@ export async function vanished(file: string, c: FileContext): Promise<Next> {
 async function recover(file: string, claim: Extract<ClaimState, { state: "stale" }>, c: FileContext): Promise<Next> {
   if (!c.claims.takeOver(file, claim)) return { kind: "later" };
   const bundle = bundleOf(file);
-  if (claim.record !== undefined && exists(bundle)) return finish(file, claim.record.id, c, true);
+  if (claim.record !== undefined && exists(bundle)) {
+    // Windows' removal moves the original aside to `.NAME.wipe-…` before overwriting it: killed
+    // then, the claimed file (perhaps half-zeroed) is left under that name. Its bundle is there.
+    const id = claim.record.id;
+    for (const aside of asideOf(file)) {
+      const now = identityOf(aside);
+      if (now !== undefined && sameFile(now, id)) await overwriteAndDelete(aside);
+    }
+    return finish(file, id, c, true);
+  }
   if (!exists(bundle)) for (const temp of tempsOf(bundle)) removeQuietly(temp);
   c.claims.release(file);
   return { kind: "later" };
