@@ -136,13 +136,36 @@ export class WrittenBackFile extends NodeFileStorage {
   }
 }
 
+const tempPrefix = (finalPath: string) => `.${path.basename(finalPath)}.tmp-`;
+/** Where Windows' removal moves an original before overwriting it (see moveAsideOverwriteDelete). */
+const asidePrefix = (original: string) => `.${path.basename(original)}.wipe-`;
+
 /** Creates `.<name>.tmp-<random>` next to `finalPath`, mode 0600 whatever the umask (where the OS has modes). */
 export function createTemp(finalPath: string): TempFile {
   const d = disk();
-  const temp = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`);
+  const temp = path.join(path.dirname(finalPath), `${tempPrefix(finalPath)}${randomBytes(6).toString("hex")}`);
   const fd = d.open(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
   d.fchmod(fd, 0o600);
   return { path: temp, storage: new WrittenBackFile(fd) };
+}
+
+/** The temp files of `finalPath` left in its folder (by a process killed before its rename or cleanup). */
+export const tempsOf = (finalPath: string): string[] => leftBehind(finalPath, tempPrefix(finalPath));
+
+/** Copies of `original` moved aside for removal and left in its folder (by a process killed before it deleted them). */
+export const asideOf = (original: string): string[] => leftBehind(original, asidePrefix(original));
+
+/** The names `prefix` + 12 hex digits in `p`'s folder. */
+function leftBehind(p: string, prefix: string): string[] {
+  const dir = path.dirname(p);
+  try {
+    return fs
+      .readdirSync(dir)
+      .filter((n) => n.startsWith(prefix) && /^[0-9a-f]{12}$/.test(n.slice(prefix.length)))
+      .map((n) => path.join(dir, n));
+  } catch {
+    return [];
+  }
 }
 
 export function removeQuietly(p: string): void {
@@ -248,7 +271,7 @@ export async function overwriteAndDelete(p: string): Promise<string | undefined>
  */
 async function moveAsideOverwriteDelete(p: string, size: number): Promise<string | undefined> {
   const d = disk();
-  const aside = path.join(path.dirname(p), `.${path.basename(p)}.wipe-${randomBytes(6).toString("hex")}`);
+  const aside = path.join(path.dirname(p), `${asidePrefix(p)}${randomBytes(6).toString("hex")}`);
   await whenFree(p, "remove", () => d.rename(p, aside));
   await syncDir(path.dirname(p));
   const fd = d.open(aside, "r+");
