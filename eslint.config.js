@@ -15,7 +15,7 @@ export default tseslint.config(
   {
     // The core runs unchanged on Node, Deno and browsers: only the Node adapters (src/runtime/node),
     // the verbs on paths (src/verbs/node.ts), the Node entry points and src/cli may use Node.
-    files: ["src/wasi/**", "src/openssl/**", "src/bundle/**", "src/api/**", "src/browser.ts", "src/browser-openssl.ts", "src/runtime/browser/**", "src/verbs/browser.ts", "web/**/*.ts"],
+    files: ["src/wasi/**", "src/openssl/**", "src/bundle/**", "src/api/**", "src/browser.ts", "src/browser-openssl.ts", "src/runtime/browser/**", "src/verbs/browser.ts", "src/upload/**", "web/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: ["node:*", "fs", "path", "os", "crypto"], message: "core code is runtime-neutral" }] }],
     },
