@@ -21,7 +21,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ["scripts/**/*.mjs", "*.config.js"],
+    files: ["scripts/**/*.mjs", "examples/**/*.mjs", "*.config.js"],
     languageOptions: { globals: globals.node },
+  },
+  {
+    // An example study page: jsPsych and its plugin are loaded by <script> tags as globals.
+    files: ["examples/**/*.js"],
+    languageOptions: { globals: { ...globals.browser, initJsPsych: "readonly", jsPsychHtmlKeyboardResponse: "readonly" } },
   },
 );
