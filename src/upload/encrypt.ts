@@ -41,6 +41,7 @@ async function plaintextOf(data: string | Uint8Array | Blob): Promise<{ bytes: U
   };
   if (typeof data === "string") {
     const bytes = new TextEncoder().encode(data);
+    if (bytes.length > MAX_UPLOAD_BYTES) bytes.fill(0);
     checked(bytes.length);
     return { bytes, owned: true };
   }
