@@ -90,8 +90,7 @@ describe("the online-study example", () => {
 
   it("the collector refuses what is not a bundle, and stores nothing for it", async () => {
     const before = fs.readdirSync(collected);
-    const post = (body: Uint8Array) => fetch(new URL("upload", url), { method: "POST", body });
-    const r = await post(new TextEncoder().encode("participant,rt\nP042,512\n"));
+    const r = await fetch(new URL("upload", url), { method: "POST", body: "participant,rt\nP042,512\n" });
     expect([r.status, await r.json()]).toEqual([400, { error: "not an opensslwrap bundle" }]);
     expect((await fetch(new URL("../package.json", url))).status).toBe(404);
     expect(fs.readdirSync(collected)).toEqual(before);
