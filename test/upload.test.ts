@@ -28,7 +28,7 @@ let b: TestKey;
 beforeAll(() => {
   a = hostKey(tmp, "a", 2048);
   b = hostKey(tmp, "b", 3072);
-});
+}, 60_000);
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const CSV = "participant,trial,rt\nP007,1,532\nP007,2,611 \u00e9\u4e2d\n";
