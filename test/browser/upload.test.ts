@@ -8,6 +8,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../src/cli/serve.js";
 import { cli } from "../helpers/cli.js";
+import { ctx } from "../helpers/context.js";
 import { hostKey, type TestKey } from "../helpers/keys.js";
 import { engineTwin } from "../helpers/upload-twin.js";
 import { launchBrowser, type Browser } from "./helpers.js";
@@ -21,13 +22,13 @@ let page: Page;
 let lab: TestKey;
 
 type UploadPage = {
-  golden(): Promise<number[]>;
+  golden(openssl: string): Promise<number[]>;
   fresh(pem: string, text: string): Promise<number[]>;
   refusal(pem: string, size?: number): Promise<string>;
   tooLarge: number;
 };
 const api = (p: Page) => ({
-  golden: () => p.evaluate(() => (globalThis as unknown as { upload: UploadPage }).upload.golden()),
+  golden: (openssl: string) => p.evaluate((v) => (globalThis as unknown as { upload: UploadPage }).upload.golden(v), openssl),
   fresh: (pem: string, text: string) => p.evaluate(([k, t]) => (globalThis as unknown as { upload: UploadPage }).upload.fresh(k, t), [pem, text] as const),
   refusal: (pem: string, big = false) =>
     p.evaluate(([k, b]) => {
@@ -56,7 +57,7 @@ afterAll(async () => {
 
 describe("opensslwrap/upload in Chromium", () => {
   it("given the engine's one-time secret, IV, meta-data and wrapped keys, writes the engine's bundle byte for byte", async () => {
-    const uploaded = Uint8Array.from(await api(page).golden());
+    const uploaded = Uint8Array.from(await api(page).golden(await ctx.openssl.version()));
     const twin = await engineTwin(uploaded, "wasm");
     expect(Buffer.from(twin).equals(Buffer.from(uploaded))).toBe(true);
     // The platform recorded is Chromium's (the engine twin copied it).

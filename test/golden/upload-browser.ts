@@ -4,7 +4,7 @@ import { uploadGolden } from "./upload-vector.js";
 
 const bytes = async (blob: Blob) => Array.from(new Uint8Array(await blob.arrayBuffer()));
 const api = {
-  golden: async () => Array.from(await uploadGolden()),
+  golden: async (openssl: string) => Array.from(await uploadGolden(openssl)),
   fresh: async (pem: string, text: string) => bytes(await encryptForUpload(text, { publicKeys: [pem], name: "fresh.csv" })),
   /** How a call ends: "accepted", or the error's class and message. */
   refusal: (pem: string, size = 1) =>
