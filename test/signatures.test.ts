@@ -7,7 +7,7 @@ import { decrypt, decryptBytes, encryptBytes, FormatError, readMeta, SignatureEr
 import { signatureBytes } from "../src/api/keys.js";
 import { dgstVerify } from "../src/openssl/index.js";
 import { openssl } from "./helpers/context.js";
-import { pattern, utf8 } from "./helpers/data.js";
+import { flipped, pattern, utf8 } from "./helpers/data.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
 import { fingerprint as hostFingerprint, forge, refused, tree } from "./hardening/util.js";
 
@@ -54,7 +54,7 @@ function malformed(): [string, Uint8Array, RegExp][] {
     ["PSS, first half", pss.subarray(0, 128), /^signature is 128 bytes/],
     ["empty", new Uint8Array(0), /^signature is empty \(0 bytes\); this key's signatures are 256$/],
     ["by a 3072-bit key", signWith(c, message), /^signature is 384 bytes; this key's signatures are 256$/],
-    ["PSS, one bit flipped", cat(pss.subarray(0, 100), Uint8Array.of(pss[100] ^ 1), pss.subarray(101)), /^the signature does not match/],
+    ["PSS, one bit flipped", flipped(pss, 100), /^the signature does not match/],
     ["by another key of the same size", signWith(b, message), /^the signature does not match/],
   ];
 }
