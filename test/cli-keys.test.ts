@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FormatError, generateKeyPair, generateKeys, PassphraseError, PublicKeyError, readMeta, readPublicKeys } from "../src/index.js";
-import { cli } from "./helpers/cli.js";
+import { cli, folders } from "./helpers/cli.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
 import { typedOnTerminal } from "./helpers/terminal.js";
 import { fingerprint, refused, tree } from "./hardening/util.js";
@@ -27,13 +27,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-let n = 0;
-function work(files: Record<string, Uint8Array | string> = {}): string {
-  const dir = path.join(tmp, `w${n++}`);
-  fs.mkdirSync(dir);
-  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
-  return dir;
-}
+const work = folders(tmp);
 
 const GENKEYS = ["genkeys", "--out-dir", "keys/lab", "--name", "lab", "--bits", "2048"];
 const PROMPT = "passphrase for the new private key: ";

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli } from "./helpers/cli.js";
+import { cli, folders } from "./helpers/cli.js";
 import { pattern } from "./helpers/data.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
 import { fingerprint, members, rebuild, tree } from "./hardening/util.js";
@@ -25,13 +25,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-let n = 0;
-function work(files: Record<string, Uint8Array | string> = {}): string {
-  const dir = path.join(tmp, `w${n++}`);
-  fs.mkdirSync(dir);
-  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
-  return dir;
-}
+const work = folders(tmp);
 
 const sign = (key: TestKey, data: Uint8Array, padding = crypto.constants.RSA_PKCS1_PSS_PADDING) => crypto.sign("sha256", data, { key: key.privPem, padding, saltLength: 32 });
 const notVerified = (reason: RegExp) => new RegExp(`^opensslwrap: signature NOT verified: ${reason.source}\\n$`);

@@ -4,9 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../../src/cli/serve.js";
 import { hostKey } from "../helpers/keys.js";
-import { DIST, launchBrowser, requireBuild, type Browser } from "./helpers.js";
+import { DIST, evaluateServed, requireBuild } from "./helpers.js";
 
 /**
  * Strict signatures in Chromium, on the browser library as shipped: `verifyBlob` with signature
@@ -15,8 +14,6 @@ import { DIST, launchBrowser, requireBuild, type Browser } from "./helpers.js";
  */
 const VECTORS = fileURLToPath(new URL("../vectors/", import.meta.url));
 const site = fs.mkdtempSync(path.join(os.tmpdir(), "osw-sig-browser-"));
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
 
 interface PageResults {
   verdicts: Record<string, { ok: boolean; reason: string | null }>;
@@ -25,7 +22,7 @@ interface PageResults {
   signatures: unknown;
 }
 let results: PageResults;
-const problems: string[] = [];
+let problems: string[] = [];
 
 /** Signature files (raw or base64) over data.bin, all for alice's key (256-byte signatures). */
 function signatureFiles(): Record<string, Uint8Array | string> {
@@ -86,28 +83,18 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(site, "index.html"), '<!doctype html><meta charset="utf-8"><title>signatures</title>');
   fs.writeFileSync(path.join(site, "sig-worker.js"), WORKER);
   fs.writeFileSync(path.join(site, "favicon.ico"), "");
-  server = await startServer({ root: site, port: 0 });
-  browser = await launchBrowser();
-  const page = await browser.context.newPage();
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  await page.goto(server.url);
   // The Blob verbs read files with FileReaderSync: they run in a (module) Web Worker.
-  results = (await page.evaluate(`new Promise((resolve, reject) => {
-    const w = new Worker("/sig-worker.js", { type: "module" });
-    w.onmessage = (e) => (e.data.error ? reject(new Error(e.data.error)) : resolve(e.data));
-    w.onerror = (e) => reject(new Error(e.message));
-  })`)) as PageResults;
-  await page.close();
+  ({ result: results, problems } = await evaluateServed<PageResults>(
+    site,
+    `new Promise((resolve, reject) => {
+      const w = new Worker("/sig-worker.js", { type: "module" });
+      w.onmessage = (e) => (e.data.error ? reject(new Error(e.data.error)) : resolve(e.data));
+      w.onerror = (e) => reject(new Error(e.message));
+    })`,
+  ));
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  fs.rmSync(site, { recursive: true, force: true });
-});
+afterAll(() => fs.rmSync(site, { recursive: true, force: true }));
 
 describe("signatures in Chromium (dist/browser/opensslwrap.js)", () => {
   it("verifyBlob: base64 and raw signatures verify; every other length is false with its reason", () => {
