@@ -6,7 +6,8 @@
  */
 import type { DecryptOptions } from "./api/decrypt.js";
 import { withEncrypter, type Encrypter, type EncrypterOptions, type EncryptOptions } from "./api/encrypter.js";
-import type { KeyPair } from "./api/keys.js";
+import { answer, type KeyPair, type NewKeyOptions, type VerifyOptions } from "./api/keys.js";
+import type { BundleInfo, ReadMetaOptions } from "./api/info.js";
 import { verbsOn } from "./api/verbs.js";
 import type { RsaPublicKey } from "./bundle/keys.js";
 import type { LegacyInfo } from "./bundle/legacy.js";
@@ -29,9 +30,11 @@ export function encrypt(file: string, o: paths.EncryptFileOptions): Promise<path
 
 /**
  * Decrypts a bundle (this format, or the 2012 opensslwrap / pyFileSec layouts) to the original's
- * name next to it, or `out`. The tag is checked before any plaintext reaches that name.
+ * name next to it, or `out`. The tag is checked before any plaintext reaches that name, and the
+ * signature of each of `signers`, if given, before any is written.
  * @throws DecryptError (not a recipient), PrivateKeyError, PassphraseError, IntegrityError (altered
- * or corrupted), FormatError (not a bundle), FileExistsError (the output exists; see `force`).
+ * or corrupted), FormatError (not a bundle), FileExistsError (the output exists; see `force`),
+ * SignatureError (not signed by one of `signers`).
  */
 export function decrypt(bundle: string, o: paths.DecryptFileOptions): Promise<{ output: string; meta: Meta | LegacyInfo }> {
   return paths.decryptFile(ctx(), bundle, o);
@@ -51,31 +54,40 @@ export function sign(file: string, privateKey: KeyInput): Promise<Uint8Array> {
   return paths.signPath(ctx(), file, privateKey);
 }
 
-/** Whether `signature` (RSA-PSS or PKCS#1 v1.5, SHA-256) is the key's over the file. @throws PublicKeyError */
-export function verify(file: string, publicKey: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  return paths.verifyPath(ctx(), file, publicKey, signature);
+/**
+ * Whether `signature` (RSA-PSS or PKCS#1 v1.5, SHA-256; raw, exactly the key's modulus length) is
+ * the key's over the file; when not, `onReason` is told why. @throws PublicKeyError, KeyTooShortError
+ */
+export async function verify(file: string, publicKey: Uint8Array, signature: Uint8Array, o?: VerifyOptions): Promise<boolean> {
+  return answer(await paths.verifyPath(ctx(), file, publicKey, signature), o);
 }
 
 /**
- * Writes DIR/NAME.pub.pem and DIR/NAME.priv.pem (0600, PKCS#8, AES-256 under the passphrase).
- * @throws FileExistsError (either exists), RangeError (bits under 2048)
+ * Writes DIR/NAME.pub.pem and DIR/NAME.priv.pem (0600, PKCS#8, AES-256 under the passphrase; no
+ * passphrase: unprotected). A failure leaves no file and no folder of its own behind.
+ * @throws FileExistsError (either exists), RangeError (bits under 2048), PassphraseError (an empty passphrase)
  */
-export function generateKeys(o: Parameters<typeof paths.generateKeys>[1]): ReturnType<typeof paths.generateKeys> {
+export function generateKeys(o: NewKeyOptions & { outDir: string; name?: string }): ReturnType<typeof paths.generateKeys> {
   return paths.generateKeys(ctx(), o);
 }
 
-/** A bundle's meta-data and recipients, no key needed. @throws FormatError, IntegrityError */
-export function readMeta(bundle: string): ReturnType<typeof paths.readMeta> {
-  return paths.readMeta(ctx(), bundle);
+/**
+ * A bundle's meta-data and recipients, no key needed; with `signers`, `signatures` says whether
+ * each of them signed it. @throws FormatError, IntegrityError, PublicKeyError (a signer's key)
+ */
+export function readMeta(bundle: string, o?: ReadMetaOptions): Promise<BundleInfo> {
+  return paths.readMeta(ctx(), bundle, o);
 }
 
-export const { encryptBytes, decryptBytes, rotateBytes, signBytes, verifyBytes, generateKeyPair, readPublicKey, fingerprint, createEncrypter, selftest } = verbsOn(ctx);
+export const { encryptBytes, decryptBytes, rotateBytes, signBytes, verifyBytes, generateKeyPair, readPublicKey, readPublicKeys, fingerprint, createEncrypter, selftest } = verbsOn(ctx);
 
-export { DecryptError, FileBusyError, FileExistsError, FormatError, IntegrityError, KeyTooShortError, OpensslwrapError, PassphraseError, PrivateKeyError, PublicKeyError } from "./bundle/errors.js";
+export { DecryptError, FileBusyError, FileExistsError, FormatError, IntegrityError, KeyTooShortError, OpensslwrapError, PassphraseError, PrivateKeyError, PublicKeyError, SignatureError } from "./bundle/errors.js";
 export { EngineIntegrityError, OpenSSLError } from "./openssl/errors.js";
 export type { DecryptOptions, EncryptOptions, EncrypterOptions, Encrypter, KeyInput, KeyPair, LegacyInfo, Meta, RsaPublicKey };
 export type { FileOptions, Recipients } from "./api/encrypter.js";
-export type { BundleInfo } from "./api/info.js";
+export type { BundleInfo, ReadMetaOptions } from "./api/info.js";
+export type { NewKeyOptions, VerifyOptions };
+export type { PublicKeyInput, SignatureCheck } from "./api/signatures.js";
 export type { HistoryEntry } from "./bundle/meta.js";
 export type { EngineChoice } from "./bundle/bulk/engine.js";
 export type { DecryptFileOptions, EncryptFileOptions, EncryptFileResult, EncryptPathOptions } from "./verbs/node.js";

@@ -9,9 +9,16 @@ import type { Meta } from "../bundle/meta.js";
 import type { ByteSource } from "../bundle/tar.js";
 import { openBundle, openJob, unwrap } from "../bundle/v2.js";
 import { outputName } from "./names.js";
+import { readKeys, requireSigners, type PublicKeyInput } from "./signatures.js";
 
 export interface DecryptOptions {
   privateKey: KeyInput;
+  /**
+   * Keys that must have signed the bundle (each one; PEM or DER bytes, or keys from
+   * `readPublicKey`): checked before the key is unwrapped and any plaintext written, else a
+   * SignatureError naming the first key that did not sign. Costs one pass over the payload per key.
+   */
+  signers?: readonly PublicKeyInput[];
   /** "wasm" keeps all cryptography in the wasm engine. */
   engine?: EngineChoice;
   /** Told, one line each, what was done differently (e.g. a recorded name this system cannot use, changed). */
@@ -40,7 +47,7 @@ export type OutputPlace<R> = (name: string, size: number) => Promise<PendingOutp
 /**
  * The decrypt flow of every runtime: a v2 bundle (key unwrapped, the bulk engine checks the tag
  * and decrypts; no plaintext reaches its final name before the tag is good) or a legacy one
- * (decrypted in memory). Runtimes give only the bundle and the place of the output.
+ * (decrypted in memory), signed by `o.signers` if given. Runtimes give only the bundle and the place of the output.
  */
 export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: DecryptOptions, place: OutputPlace<R>): Promise<{ output: R; meta: Meta | LegacyInfo }> {
   const named = (recorded: string | undefined): string => {
@@ -48,7 +55,9 @@ export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: Decr
     if (warning !== undefined) o.onWarning?.(warning);
     return name;
   };
+  const signers = await readKeys(ctx, o.signers ?? []);
   if (isLegacySource(bundle.source)) {
+    await requireSigners(ctx, undefined, signers);
     const { plaintext, info } = await decryptLegacy(ctx, await bundle.whole(), o.privateKey);
     try {
       const output = await write(await place(named(info.originalName), plaintext.length), async (node) => node.open({ read: false, write: true }).write(plaintext, 0));
@@ -58,6 +67,7 @@ export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: Decr
     }
   }
   const b = await openBundle(ctx, bundle.source);
+  await requireSigners(ctx, b, signers);
   const secret = await unwrap(ctx, b, o.privateKey, await readPrivateKey(ctx, o.privateKey));
   try {
     let pending: PendingOutput<R> | undefined;

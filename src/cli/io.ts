@@ -1,4 +1,6 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
+import { splitPems } from "../api/keys.js";
 import type { KeyInput } from "../openssl/index.js";
 import { UsageError } from "./args.js";
 import { isEncryptedKey, passphrase } from "./passphrase.js";
@@ -18,6 +20,28 @@ export function readFile(p: string, what: string): Uint8Array {
   } catch {
     throw new UsageError(`cannot read ${what} ${p}`);
   }
+}
+
+/** A key argument as files: a folder stands for its `*.pub.pem` files, in name order; anything else for itself. */
+export function keyFiles(arg: string): string[] {
+  let isFolder = false;
+  try {
+    isFolder = fs.statSync(arg).isDirectory();
+  } catch {
+    return [arg]; // readFile names it
+  }
+  if (!isFolder) return [arg];
+  const files = fs.readdirSync(arg).filter((n) => /\.pub\.pem$/i.test(n)).sort();
+  if (files.length === 0) throw new UsageError(`no *.pub.pem file in folder ${arg}`);
+  return files.map((n) => path.join(arg, n));
+}
+
+/**
+ * The public keys that `--pubkey` / `--signer` arguments name: each a file of one PEM key or
+ * several one after another (a recipients file), or a folder of `*.pub.pem` files.
+ */
+export function publicKeyArgs(args: readonly string[], what = "public key"): Uint8Array[] {
+  return args.flatMap(keyFiles).flatMap((f) => splitPems(readFile(f, what)));
 }
 
 /** A private key file with its passphrase (asked for only when the key is protected). */

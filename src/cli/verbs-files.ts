@@ -4,7 +4,8 @@ import { decryptFile, rotateFile } from "../verbs/node.js";
 import { encryptAll, type FileResult } from "./batch.js";
 import { flag, need, parse, str, strs, UsageError, type Parsed } from "./args.js";
 import { fileArgs } from "./glob.js";
-import { fileSize, help, json, privateKey, readFile, say, warn, wipeKey } from "./io.js";
+import { readKeys } from "../api/signatures.js";
+import { fileSize, help, json, privateKey, publicKeyArgs, say, warn, wipeKey } from "./io.js";
 import { progress } from "./progress.js";
 
 export const ENCRYPT_HELP = `usage: opensslwrap encrypt FILE... --pubkey PEM [--pubkey PEM ...] [options]
@@ -12,7 +13,9 @@ export const ENCRYPT_HELP = `usage: opensslwrap encrypt FILE... --pubkey PEM [--
 Encrypts each FILE to FILE.enc for the holders of the private keys (each can decrypt alone).
 The bundle is verified by reading it back before FILE is overwritten and removed.
 
-  --pubkey PEM            recipient's public key (repeat for several recipients)
+  --pubkey PEM            recipient's public key (repeat for several recipients); a file may
+                          hold several PEM keys one after another (a recipients file), and a
+                          folder stands for its *.pub.pem files
   --keep                  keep FILE (default: remove it after the bundle is verified)
   --out PATH              bundle path (one FILE only; default FILE.enc)
   --no-meta               store only what decryption needs
@@ -55,7 +58,7 @@ export async function encryptVerb(ctx: Context, args: string[]): Promise<number>
   const signPath = str(p, "sign-with");
   const signWith = signPath === undefined ? undefined : await privateKey(signPath, str(p, "passphrase-file"));
   const asJson = flag(p, "json");
-  const publicKeys = pubkeys.map((k) => readFile(k, "public key"));
+  const publicKeys = publicKeyArgs(pubkeys);
   const results: FileResult[] = [];
   try {
     const options = { publicKeys, signWith, out: str(p, "out"), keep: flag(p, "keep"), noMeta: flag(p, "no-meta"), noName: flag(p, "no-name"), noDate: flag(p, "no-date"), note: str(p, "note"), engine: engine(p) };
@@ -91,22 +94,27 @@ integrity is checked before any plaintext is written; BUNDLE is kept.
   --passphrase-file F     its passphrase (or OPENSSLWRAP_PASSPHRASE, or a prompt on a terminal)
   --out PATH              output path (one BUNDLE only; default: the original name, next to BUNDLE)
   --force                 replace an existing output file
+  --signer PEM            refuse BUNDLE unless this key signed it (encrypt --sign-with);
+                          repeat for several, each must have signed; a file of several keys or
+                          a folder of *.pub.pem means all of them. Checked before any plaintext
+                          is written (one more pass over the bundle per key)
   --engine wasm           keep all cryptography in the wasm engine
   --json                  print results as JSON`;
 
 export async function decryptVerb(ctx: Context, args: string[]): Promise<number> {
-  const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
+  const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, signer: { type: "string", multiple: true }, json: { type: "boolean" }, engine: { type: "string" } });
   if (flag(p, "help")) return help(DECRYPT_HELP);
   const bundles = fileArgs(p.positionals);
   if (bundles.length === 0) throw new UsageError("no BUNDLE to decrypt");
   if (str(p, "out") !== undefined && bundles.length > 1) throw new UsageError("--out works with one BUNDLE only");
+  const signers = await readKeys(ctx, publicKeyArgs(strs(p, "signer"), "signer's public key"));
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
   const results = [];
   const bars = progress("decrypting", bundles, bundles.map(fileSize), !flag(p, "json"));
   try {
     for (const [i, bundle] of bundles.entries()) {
       const warnings: string[] = [];
-      const r = await decryptFile(ctx, bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: bars.update && ((done, total) => bars.update?.(i, done, total)), onWarning: (m) => warnings.push(m) });
+      const r = await decryptFile(ctx, bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), signers, engine: engine(p), onProgress: bars.update && ((done, total) => bars.update?.(i, done, total)), onWarning: (m) => warnings.push(m) });
       bars.finish(i);
       results.push({ bundle, output: r.output, ...(warnings.length > 0 ? { warnings } : {}) });
       if (!flag(p, "json"))
@@ -129,7 +137,8 @@ Decrypts BUNDLE in memory and re-encrypts it for the NEW public keys with fresh 
 replacing BUNDLE atomically. The meta-data keeps the history of earlier encryptions.
 
   --privkey OLD           the private key that opens BUNDLE now
-  --pubkey NEW            new recipient public key (repeat for several)
+  --pubkey NEW            new recipient public key (repeat for several; a file of several
+                          keys, or a folder of *.pub.pem, as for encrypt)
   --passphrase-file F     passphrase of OLD (or OPENSSLWRAP_PASSPHRASE, or a prompt)
   --no-date               leave the rotation date out of the meta-data
   --engine wasm           keep all cryptography in the wasm engine
@@ -144,7 +153,7 @@ export async function rotateVerb(ctx: Context, args: string[]): Promise<number> 
   if (pubkeys.length === 0) throw new UsageError("--pubkey is required");
   const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
   try {
-    const r = await rotateFile(ctx, bundle, key, { publicKeys: pubkeys.map((k) => readFile(k, "public key")), noDate: flag(p, "no-date"), engine: engine(p), onWarning: warn });
+    const r = await rotateFile(ctx, bundle, key, { publicKeys: publicKeyArgs(pubkeys), noDate: flag(p, "no-date"), engine: engine(p), onWarning: warn });
     if (flag(p, "json")) json({ bundle: r.bundle, recipients: r.meta.recipients ?? [] });
     else say(r.bundle);
   } finally {

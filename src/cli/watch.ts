@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { Encrypter } from "../api/encrypter.js";
 import type { Context } from "../bundle/context.js";
 import { flag, parse, str, strs, UsageError } from "./args.js";
-import { help, printable, readFile, say, warn } from "./io.js";
+import { help, printable, publicKeyArgs, say, warn } from "./io.js";
 import type { FileReport } from "./watch-files.js";
 import { Watcher } from "./watch-loop.js";
 import { onNetworkFolder, writeOpenCheck } from "./watch-platform.js";
@@ -17,7 +17,8 @@ DIR go first. Left alone: hidden files (opensslwrap's temp files among them), *.
 links, Thumbs.db, desktop.ini and ~$ lock files, and files another watcher has claimed (of two
 watchers on one folder, one encrypts each file).
 
-  --pubkey PEM            recipient's public key (repeat for several recipients)
+  --pubkey PEM            recipient's public key (repeat for several recipients); a file of
+                          several PEM keys, or a folder of *.pub.pem, as for encrypt
   --pattern GLOB          only files whose name matches GLOB, e.g. '*.csv' (repeat for several;
                           case-insensitive; a GLOB with a / matches the path under DIR: 'P*/**/*.edf')
   --recursive             also watch the folders under DIR
@@ -79,7 +80,7 @@ export async function watchVerb(ctx: Context, args: string[]): Promise<number> {
   const asJson = flag(p, "json");
   const once = flag(p, "once");
   // Parsed and checked once, here: a bad key stops the start, not every file.
-  const { recipients } = await Encrypter.create(ctx, { publicKeys: pubkeys.map((k) => readFile(k, "public key")), onWarning: warn });
+  const { recipients } = await Encrypter.create(ctx, { publicKeys: publicKeyArgs(pubkeys), onWarning: warn });
 
   const note = (line: string) => process.stderr.write(`opensslwrap: ${line}\n`);
   const poll = flag(p, "poll") || onNetworkFolder(root);

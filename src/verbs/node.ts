@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { decryptFrom, type DecryptOptions, type OutputPlace } from "../api/decrypt.js";
 import { withEncrypter, type EncryptOptions, type Encrypter, type FileOptions, type Recipients } from "../api/encrypter.js";
-import { readMetaFrom, type BundleInfo } from "../api/info.js";
-import { generateKeyPair, signFile, verifyFile, type KeyPair } from "../api/keys.js";
+import { readMetaFrom, type BundleInfo, type ReadMetaOptions } from "../api/info.js";
+import { generateKeyPair, signFile, verifyFile, type KeyPair, type NewKeyOptions, type Verdict } from "../api/keys.js";
 import { rotateTo } from "../api/rotate.js";
 import type { Context } from "../bundle/context.js";
 import { FileExistsError, FormatError } from "../bundle/errors.js";
@@ -167,10 +167,10 @@ export async function rotateFile(ctx: Context, bundle: string, privateKey: KeyIn
   }
 }
 
-export async function readMeta(ctx: Context, bundle: string): Promise<BundleInfo> {
+export async function readMeta(ctx: Context, bundle: string, o: ReadMetaOptions = {}): Promise<BundleInfo> {
   const source = openRead(bundle);
   try {
-    return await readMetaFrom(ctx, bundleAt(bundle, source));
+    return await readMetaFrom(ctx, bundleAt(bundle, source), o);
   } finally {
     source.close();
   }
@@ -180,20 +180,46 @@ export function signPath(ctx: Context, file: string, privateKey: KeyInput): Prom
   return signFile(ctx, new HostFile(nodeHostFs, file), privateKey);
 }
 
-export function verifyPath(ctx: Context, file: string, publicKey: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export function verifyPath(ctx: Context, file: string, publicKey: Uint8Array, signature: Uint8Array): Promise<Verdict> {
   return verifyFile(ctx, new HostFile(nodeHostFs, file), publicKey, signature);
 }
 
-/** Writes DIR/NAME.pub.pem (0644) and DIR/NAME.priv.pem (0600); refuses to replace either. */
-export async function generateKeys(ctx: Context, o: { outDir: string; name?: string; bits?: number; passphrase?: Uint8Array | string; onWarning?: (message: string) => void }): Promise<KeyPair & { publicPath: string; privatePath: string }> {
+/**
+ * Writes DIR/NAME.pub.pem (0644) and DIR/NAME.priv.pem (0600); refuses to replace either. The
+ * pair is made before DIR is created, and a failure to write it removes what this call wrote
+ * and the folders it created: a refusal leaves nothing behind.
+ */
+export async function generateKeys(ctx: Context, o: NewKeyOptions & { outDir: string; name?: string }): Promise<KeyPair & { publicPath: string; privatePath: string }> {
   const name = o.name ?? "opensslwrap";
   const publicPath = path.join(o.outDir, `${name}.pub.pem`);
   const privatePath = path.join(o.outDir, `${name}.priv.pem`);
   for (const p of [publicPath, privatePath]) if (fs.existsSync(p)) throw new FileExistsError(`${p} exists; not overwriting`);
-  fs.mkdirSync(o.outDir, { recursive: true, mode: 0o700 });
   const pair = await generateKeyPair(ctx, o);
-  await viaTemp(privatePath, false, async (t) => t.storage.write(pair.privateKey, 0), o.onWarning);
-  await viaTemp(publicPath, false, async (t) => t.storage.write(pair.publicKey, 0), o.onWarning);
-  fs.chmodSync(publicPath, 0o644);
+  const made = fs.mkdirSync(o.outDir, { recursive: true, mode: 0o700 });
+  const written: string[] = [];
+  try {
+    for (const [p, bytes] of [[privatePath, pair.privateKey], [publicPath, pair.publicKey]] as const) {
+      await viaTemp(p, false, async (t) => t.storage.write(bytes, 0), o.onWarning);
+      written.push(p);
+    }
+    fs.chmodSync(publicPath, 0o644);
+  } catch (e) {
+    for (const p of written) fs.rmSync(p, { force: true });
+    removeFoldersMade(made, o.outDir);
+    throw e;
+  }
   return { ...pair, publicPath, privatePath };
+}
+
+/** Removes, innermost first, the folders `mkdirSync(dir, { recursive: true })` created (`first` is what it returned), while they are empty. */
+function removeFoldersMade(first: string | undefined, dir: string): void {
+  if (first === undefined) return;
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === path.resolve(first)) return;
+  }
 }

@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page, type Request } from "playwright-core";
+import { startServer } from "../../src/cli/serve.js";
 
 /** The built package (npm test builds it before vitest). */
 export const DIST = fileURLToPath(new URL("../../dist/", import.meta.url));
@@ -90,4 +91,30 @@ export async function errorOf(page: Page, prefix: string): Promise<string> {
   const el = page.locator(`#${prefix}-error:not(:empty)`);
   await el.waitFor({ timeout: 30_000 });
   return (await el.textContent()) ?? "";
+}
+
+/**
+ * Serves the folder `root` (with an index.html) on loopback, opens it in a fresh headless
+ * Chromium and evaluates `script` there (a string, so that the test transform leaves its dynamic
+ * imports for the browser); returns its result and the page's errors. Closes everything after.
+ */
+export async function evaluateServed<T>(root: string, script: string): Promise<{ result: T; problems: string[] }> {
+  const server = await startServer({ root, port: 0 });
+  const browser = await launchBrowser().catch(async (e: unknown) => {
+    await server.close();
+    throw e;
+  });
+  try {
+    const page = await browser.context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(server.url);
+    return { result: (await page.evaluate(script)) as T, problems };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }

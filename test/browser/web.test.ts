@@ -281,7 +281,9 @@ describe("web page", () => {
     expect(await verdict(doc, lab.pub, cliSig)).toMatch(/^verified/);
     expect(await verdict(doc, lab.pub, pkcs1)).toMatch(/^verified/);
     expect(await verdict(write("report2.pdf", flipped(fs.readFileSync(doc), 100)), lab.pub, cliSig)).toMatch(/^NOT verified/);
-    expect(await verdict(doc, other.pub, cliSig)).toMatch(/^NOT verified/);
+    expect(await verdict(doc, other.pub, cliSig)).toMatch(/^NOT verified: the signature does not match/);
+    const junk = write("report.junk.sig", Buffer.concat([fs.readFileSync(pkcs1), Buffer.from("JUNK")]));
+    expect(await verdict(doc, lab.pub, junk)).toBe("NOT verified: signature is 260 bytes; this key's signatures are 256");
     await page.close();
   });
 
