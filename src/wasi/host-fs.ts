@@ -2,7 +2,8 @@ import { Errno, FileType, FsError } from "./errno.js";
 import type { DirNode, FileNode, FileStorage, Node, NodeStat, OpenMode } from "./nodes.js";
 
 export interface HostStat {
-  type: "file" | "dir" | "symlink" | "other";
+  /** "other": a FIFO or anything else (WASI preview1 has no FIFO type). */
+  type: "file" | "dir" | "symlink" | "char" | "block" | "socket" | "other";
   size: number;
   ino: bigint;
   mtimeNs: bigint;
@@ -30,6 +31,9 @@ const TYPES: Record<HostStat["type"], FileType> = {
   file: FileType.REGULAR_FILE,
   dir: FileType.DIRECTORY,
   symlink: FileType.SYMBOLIC_LINK,
+  char: FileType.CHARACTER_DEVICE,
+  block: FileType.BLOCK_DEVICE,
+  socket: FileType.SOCKET_STREAM,
   other: FileType.UNKNOWN,
 };
 

@@ -48,7 +48,8 @@ export function pathImports(mem: GuestMemory, fds: DescriptorTable) {
         if ((oflags & OFlags.DIRECTORY) !== 0) throw new FsError(Errno.NOTDIR);
         const truncate = (oflags & OFlags.TRUNC) !== 0;
         const storage = node.open({ read: readable, write: writable || truncate });
-        if (truncate) storage.truncate(0);
+        // As POSIX does: O_TRUNC empties regular files only; /dev/null or a pipe opens as it is.
+        if (truncate && storage.special === undefined) storage.truncate(0);
         const append = (fdFlags & 1) !== 0;
         mem.u32(resultPtr, fds.add({ type: "file", node, storage, position: 0, readable, writable, append }));
       },
