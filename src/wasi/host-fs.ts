@@ -41,8 +41,9 @@ function toNodeStat(s: HostStat): NodeStat {
   return { type: TYPES[s.type], size: s.size, ino: s.ino, mtimeNs: s.mtimeNs };
 }
 
+/** `dir` may be a Windows root such as "C:\\" (the `openssl` verb on win32). */
 function join(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+  return dir.endsWith("/") || dir.endsWith("\\") ? dir + name : `${dir}/${name}`;
 }
 
 /** One host file, streamed: reads and writes go to the host file in chunks, never all in memory. */

@@ -5,3 +5,4 @@ export { MemoryDirectory, MemoryFile } from "./memory-fs.js";
 export { HostDirectory, HostFile, type HostFs, type HostStat } from "./host-fs.js";
 export { ProcExit, systemClock, systemRandom, type Clock, type RandomSource } from "./imports-process.js";
 export { runWasi, providedImports, type Preopen, type RunOptions } from "./run.js";
+export type { PathMapper } from "./paths.js";
