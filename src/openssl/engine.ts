@@ -1,3 +1,4 @@
+import "../wasm-types.js";
 import { EngineIntegrityError } from "./errors.js";
 
 /** SHA-256 of small things (meta-data, keys, the engine's own bytes). */
