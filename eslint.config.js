@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["scripts/**/*.mjs", "*.config.js"],
+    files: ["scripts/**/*.mjs", "test/portable/**/*.mjs", "*.config.js"],
     languageOptions: { globals: globals.node },
   },
 );
