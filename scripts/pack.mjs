@@ -30,7 +30,7 @@ for (const built of ['dist/index.js', 'dist/cli/main.js', 'dist/browser/opensslw
 }
 
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const { scripts: _scripts, devDependencies: _dev, ...published } = manifest;
+const published = Object.fromEntries(Object.entries(manifest).filter(([field]) => field !== 'scripts' && field !== 'devDependencies'));
 
 const selected = npmPackJson(['--dry-run', '--ignore-scripts'], { cwd: root }).files.map((f) => f.path);
 rmSync(stage, { recursive: true, force: true });
