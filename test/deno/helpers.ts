@@ -3,12 +3,12 @@
  * suite, keys made by the library, streaming sha256, pattern files and a tar member locator.
  */
 import { createHash } from "node:crypto";
-// @ts-types="../../dist/index.d.ts"
-import * as ow from "../../dist/index.js";
+// The library's source by name, as deno.json's imports map it (what `deno publish` ships).
+import * as ow from "opensslwrap";
 
 export { ow };
 
-/** The built library, as `node` imports it in the cross-runtime checks. */
+/** The built library from the same source, as `node` imports it in the cross-runtime checks. */
 export const DIST_INDEX = new URL("../../dist/index.js", import.meta.url).href;
 
 export interface Keys {
