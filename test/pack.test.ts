@@ -135,6 +135,8 @@ describe("installed from the tarball, offline, with only node, npm and deno on P
 });
 
 describe("the installed package's types", () => {
+  // One tsc run over the DOM lib takes ~10 s on an idle 2-core machine, several times that when it is busy.
+  const TSC_TIMEOUT = 120_000;
   function tsc(file: string, source: string, options: string[]): SpawnSyncReturns<string> {
     fs.writeFileSync(path.join(app, file), source);
     return spawnSync(process.execPath, [TSC, "--noEmit", "--strict", "--target", "ES2022", ...options, file], { cwd: app, encoding: "utf8" });
@@ -147,7 +149,7 @@ export const all = [decrypt, encrypt, encryptBytes(new Uint8Array(1), o), runOpe
 `;
     const r = tsc("node-consumer.mts", source, ["--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "ES2022", "--types", "node", "--typeRoots", path.join(ROOT, "node_modules", "@types")]);
     expect(r.status, show(r)).toBe(0);
-  });
+  }, TSC_TIMEOUT);
 
   it("the browser condition gives the browser types (moduleResolution bundler, customConditions browser)", () => {
     const source = `import { encryptBlob, loadBrowserEngine } from "opensslwrap";\nexport const all = [encryptBlob, loadBrowserEngine];\n`;
@@ -156,7 +158,7 @@ export const all = [decrypt, encrypt, encryptBytes(new Uint8Array(1), o), runOpe
     expect(browser.status, show(browser)).toBe(0);
     // Without the condition the same import is the Node entry, which has no loadBrowserEngine.
     expect(tsc("browser-consumer.ts", source, options).stdout).toMatch(/has no exported member 'loadBrowserEngine'/);
-  });
+  }, 2 * TSC_TIMEOUT);
 
   it("Deno type-checks a TypeScript consumer and runs it with read access to the folder only", () => {
     fs.writeFileSync(
