@@ -2,7 +2,7 @@
 // The npm package as users get it (`npm run package`, or `node scripts/pack.mjs [--out DIR] [--json]`):
 //   1. npm's own choice of files (package.json "files"), from `npm pack --dry-run`;
 //   2. those files copied to build/package/ beside a publish manifest: package.json without
-//      "scripts" and "devDependencies". The repo's `prepare` builds the wasm and dist/ for a
+//      "scripts", "devDependencies" and "allowScripts". The repo's `prepare` builds the wasm and dist/ for a
 //      clone's `npm install`; a user installs built files, and npm 11 warns on every install of a
 //      package whose manifest names an install-time script;
 //   3. `npm pack` of that folder -> DIR/opensslwrap-VERSION.tgz (DIR: the repo by default).
@@ -30,7 +30,9 @@ for (const built of ['dist/index.js', 'dist/cli/main.js', 'dist/browser/opensslw
 }
 
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const published = Object.fromEntries(Object.entries(manifest).filter(([field]) => field !== 'scripts' && field !== 'devDependencies'));
+/** The development-only fields: the build's scripts, its dependencies and their install-script approvals. */
+const DEV_FIELDS = new Set(['scripts', 'devDependencies', 'allowScripts']);
+const published = Object.fromEntries(Object.entries(manifest).filter(([field]) => !DEV_FIELDS.has(field)));
 
 const selected = npmPackJson(['--dry-run', '--ignore-scripts'], { cwd: root }).files.map((f) => f.path);
 rmSync(stage, { recursive: true, force: true });
