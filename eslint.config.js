@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["scripts/**/*.mjs", "examples/**/*.mjs", "*.config.js"],
+    files: ["scripts/**/*.mjs", "examples/**/*.mjs", "test/portable/**/*.mjs", "*.config.js"],
     languageOptions: { globals: globals.node },
   },
   {

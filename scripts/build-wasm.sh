@@ -265,6 +265,17 @@ cat >"$BIN/wasm-cc" <<EOF
 exec "$CLANG" $SYSROOT_FLAG $WRAPPER_FLAGS -ffile-prefix-map=$SRC=/openssl-src "\$@"
 EOF
 chmod +x "$BIN/wasm-cc"
+# clang runs `wasm-opt OUT -Ox -o OUT` on the linked module when it finds a wasm-opt on PATH
+# (binaryen: e.g. npm's node_modules/.bin under `npm install`, through jco's dependencies), which
+# gives a different wasm. The pinned build has no such pass: this wasm-opt, first on PATH, leaves
+# the module as linked, and refuses any other use.
+cat >"$BIN/wasm-opt" <<'SHIM'
+#!/bin/sh
+[ "$#" -eq 4 ] && [ "$3" = "-o" ] && [ "$1" = "$4" ] && exit 0
+echo "build-wasm.sh: unexpected wasm-opt call: $*" >&2
+exit 1
+SHIM
+chmod +x "$BIN/wasm-opt"
 export PATH="$BIN:$PATH"
 
 # ------------------------------------------------------------ unpack and patch

@@ -1,6 +1,6 @@
 /**
  * opensslwrap for browsers: the verbs on `File`s and on bytes, key helpers and the error classes.
- * The engine is `openssl.wasm` next to this module (or where `configureEngine({ wasmUrl })` says),
+ * The engine is the package's `wasm/openssl.wasm` (or where `configureEngine({ wasmUrl })` says),
  * checked against the pinned sha256 before it is used.
  *
  * The byte verbs work on the main thread. For large files, run the library in a dedicated Web

@@ -5,8 +5,9 @@ import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page, type Request } from "playwright-core";
 import { startServer } from "../../src/cli/serve.js";
 
-/** The built package (npm test builds it before vitest). */
-export const DIST = fileURLToPath(new URL("../../dist/", import.meta.url));
+/** The package's root (dist/ and wasm/ side by side, as installed) and its build (npm test builds it before vitest). */
+export const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const DIST = path.join(PACKAGE_ROOT, "dist");
 export const WEB_DIST = path.join(DIST, "web");
 export const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 
@@ -18,7 +19,7 @@ export function chromiumPath(): string {
 }
 
 export function requireBuild(): void {
-  for (const f of ["web/index.html", "web/app.js", "web/worker.js", "web/openssl.wasm", "browser/opensslwrap.js", "browser/openssl.wasm", "cli/main.js"]) {
+  for (const f of ["web/index.html", "web/app.js", "web/worker.js", "web/openssl.wasm", "browser/opensslwrap.js", "cli/main.js"]) {
     if (!fs.existsSync(path.join(DIST, f))) throw new Error(`dist/${f} is missing: run npm run build first`);
   }
 }
