@@ -4,15 +4,10 @@ import { Encrypter, type EncrypterOptions } from "../api/encrypter.js";
 import type { Context } from "../bundle/context.js";
 import type { RsaPublicKey } from "../bundle/keys.js";
 import { encryptFile, type EncryptPathOptions } from "../verbs/node.js";
-import { errorLine } from "../bundle/errors.js";
+import { inputError, type InputResult } from "./report.js";
 
-/** What encrypting one file gave: its bundle, or the one-line reason it failed. */
-export interface FileResult {
-  file: string;
-  bundle?: string;
-  warnings: string[];
-  error?: string;
-}
+/** What encrypting one file gave: its bundle (`output`), or the reason it failed. */
+export type FileResult = InputResult;
 
 /** Options that cross to worker threads (structured-cloneable: no callbacks). */
 export type BatchOptions = Omit<EncrypterOptions, "onWarning" | "batch"> & Omit<EncryptPathOptions, "onProgress">;
@@ -71,9 +66,9 @@ const SMALL_BYTES_PER_WORKER = 4 << 20;
 export async function encryptOne(file: string, encrypter: Encrypter | Promise<Encrypter>, o: EncryptPathOptions): Promise<FileResult> {
   try {
     const r = await encryptFile(await encrypter, file, o);
-    return { file, bundle: r.bundle, warnings: r.warnings };
+    return { path: file, output: r.bundle, warnings: r.warnings };
   } catch (e) {
-    return { file, warnings: [], error: errorLine(e) };
+    return { path: file, warnings: [], error: inputError(e) };
   }
 }
 

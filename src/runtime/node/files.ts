@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FileExistsError } from "../../bundle/errors.js";
 import { FileType, type FileNode, type FileStorage } from "../../wasi/index.js";
 import { disk, errnoCode } from "./disk.js";
 import { NodeFileStorage } from "./fs.js";
+import { ownedTempName } from "./leftovers.js";
 import { renameExclusive, replace, unlinkOrWarn, whenFree } from "./rename.js";
 
 /**
@@ -136,10 +136,10 @@ export class WrittenBackFile extends NodeFileStorage {
   }
 }
 
-/** Creates `.<name>.tmp-<random>` next to `finalPath`, mode 0600 whatever the umask (where the OS has modes). */
+/** Creates `.<name>.tmp-<owner>-<random>` next to `finalPath` (leftovers.ts), mode 0600 whatever the umask (where the OS has modes). */
 export function createTemp(finalPath: string): TempFile {
   const d = disk();
-  const temp = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`);
+  const temp = ownedTempName(finalPath, "tmp");
   const fd = d.open(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
   d.fchmod(fd, 0o600);
   return { path: temp, storage: new WrittenBackFile(fd) };
@@ -248,7 +248,7 @@ export async function overwriteAndDelete(p: string): Promise<string | undefined>
  */
 async function moveAsideOverwriteDelete(p: string, size: number): Promise<string | undefined> {
   const d = disk();
-  const aside = path.join(path.dirname(p), `.${path.basename(p)}.wipe-${randomBytes(6).toString("hex")}`);
+  const aside = ownedTempName(p, "wipe");
   await whenFree(p, "remove", () => d.rename(p, aside));
   await syncDir(path.dirname(p));
   const fd = d.open(aside, "r+");
