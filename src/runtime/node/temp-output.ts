@@ -21,8 +21,8 @@ export class TempOutput {
    * removed first (`onWarning` is told).
    */
   static create(finalPath: string, overwrite: boolean, onWarning?: (message: string) => void): TempOutput {
-    if (!overwrite) refuseExisting(finalPath);
     sweepOnce(path.dirname(finalPath), onWarning);
+    if (!overwrite) refuseExisting(finalPath);
     return new TempOutput(createTemp(finalPath), finalPath, overwrite);
   }
 
