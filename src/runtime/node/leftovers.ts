@@ -24,7 +24,18 @@ const SAME_START_SECONDS = 120;
 /** Linux's USER_HZ: the unit of /proc/PID/stat's start time on every architecture Node runs on. */
 const TICKS_PER_SECOND = 100;
 
-const hostTag = createHash("sha256").update(os.hostname()).digest("hex").slice(0, 4);
+/**
+ * This machine's tag, or undefined when the host name cannot be read (Deno without
+ * `--allow-sys`): names then carry "0000" and no owner is ever judged gone, since another machine
+ * sharing the folder could not be told apart.
+ */
+function readHostTag(): string | undefined {
+  try {
+    return createHash("sha256").update(os.hostname()).digest("hex").slice(0, 4);
+  } catch {
+    return undefined;
+  }
+}
 
 /** When process `pid` started, seconds since 1970, where the system says (Linux /proc); else undefined. */
 function startOf(pid: number): number | undefined {
@@ -39,12 +50,20 @@ function startOf(pid: number): number | undefined {
   }
 }
 
-const ownStart = Math.floor(startOf(process.pid) ?? Date.now() / 1000 - process.uptime());
-const owner = `${hostTag}-${process.pid.toString(36)}-${ownStart.toString(36)}`;
+/** This process: its machine's tag and its name part, found on first use (not when the module loads: Deno asks for permissions). */
+let self: { hostTag: string | undefined; owner: string } | undefined;
+function me(): { hostTag: string | undefined; owner: string } {
+  if (self === undefined) {
+    const hostTag = readHostTag();
+    const start = Math.floor(startOf(process.pid) ?? Date.now() / 1000 - process.uptime());
+    self = { hostTag, owner: `${hostTag ?? "0000"}-${process.pid.toString(36)}-${start.toString(36)}` };
+  }
+  return self;
+}
 
 /** A temporary name next to `finalPath`, of `kind` ("tmp": being written; "wipe": an original being wiped), owned by this process. */
 export function ownedTempName(finalPath: string, kind: "tmp" | "wipe"): string {
-  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${kind}-${owner}-${randomBytes(3).toString("hex")}`);
+  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${kind}-${me().owner}-${randomBytes(3).toString("hex")}`);
 }
 
 /**
@@ -55,14 +74,16 @@ export function ownedTempName(finalPath: string, kind: "tmp" | "wipe"): string {
  */
 export function ownerGone(name: string): boolean {
   const m = PATTERN.exec(name);
-  if (m === null || m[3] !== hostTag) return false;
+  const host = me().hostTag;
+  if (m === null || host === undefined || m[3] !== host) return false;
   const pid = parseInt(m[4] ?? "", 36);
   const start = parseInt(m[5] ?? "", 36);
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
   } catch (e) {
-    // ESRCH: no such process. EPERM: it runs, as another user.
+    // ESRCH: no such process. EPERM: it runs, as another user. Anything else (Deno without
+    // `--allow-run`): cannot tell, so alive.
     return errnoCode(e) === "ESRCH";
   }
   const now = startOf(pid);
