@@ -64,11 +64,13 @@ const SMALL_BYTES_PER_WORKER = 4 << 20;
 
 /** Encrypts one file of a batch; a failure (of the file, or of getting its encrypter) is its result's one line. */
 export async function encryptOne(file: string, encrypter: Encrypter | Promise<Encrypter>, o: EncryptPathOptions): Promise<FileResult> {
+  // Warnings told before a failure (e.g. leftovers of a killed run removed) are reported with it.
+  const told: string[] = [];
   try {
-    const r = await encryptFile(await encrypter, file, o);
+    const r = await encryptFile(await encrypter, file, { ...o, onWarning: (m) => told.push(m) });
     return { path: file, output: r.bundle, warnings: r.warnings };
   } catch (e) {
-    return { path: file, warnings: [], error: inputError(e) };
+    return { path: file, warnings: told, error: inputError(e) };
   }
 }
 

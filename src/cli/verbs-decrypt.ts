@@ -43,7 +43,7 @@ async function decryptOne(ctx: Context, bundle: string, toStdout: boolean, o: De
     return toStdout ? undefined : (await decryptFile(ctx, bundle, o)).output;
   }
   // A bundle too big for memory waits in the folder of the output (the system's temp folder for standard output).
-  const dir = toStdout ? os.tmpdir() : path.dirname(o.out ?? path.join(".", "x"));
+  const dir = toStdout ? os.tmpdir() : o.out === undefined ? "." : path.dirname(o.out);
   const received = await receiveBundle(process.stdin, dir, { onWarning: o.onWarning });
   try {
     if (toStdout) await decryptTo(ctx, received, writeStdout, o);

@@ -4,7 +4,7 @@ import { FileExistsError } from "../../bundle/errors.js";
 import { FileType, type FileNode, type FileStorage } from "../../wasi/index.js";
 import { disk, errnoCode } from "./disk.js";
 import { NodeFileStorage } from "./fs.js";
-import { ownedTempName } from "./leftovers.js";
+import { ownedTempName, writeZeros } from "./leftovers.js";
 import { renameExclusive, replace, unlinkOrWarn, whenFree } from "./rename.js";
 
 /**
@@ -263,11 +263,6 @@ async function moveAsideOverwriteDelete(p: string, size: number): Promise<string
 }
 
 async function zeroAndSync(fd: number, size: number): Promise<void> {
-  const d = disk();
-  const zeros = Buffer.alloc(Math.min(size, 1 << 20));
-  for (let at = 0; at < size; at += zeros.length) {
-    const length = Math.min(zeros.length, size - at);
-    for (let done = 0; done < length; ) done += d.write(fd, zeros.subarray(done), length - done, at + done);
-  }
-  await d.fsync(fd);
+  writeZeros(fd, size);
+  await disk().fsync(fd);
 }

@@ -90,6 +90,16 @@ export function ownerGone(name: string): boolean {
   return now !== undefined && Math.abs(now - start) > SAME_START_SECONDS;
 }
 
+/** Overwrites the first `size` bytes of the open file `fd` with zeros (not yet synced). */
+export function writeZeros(fd: number, size: number): void {
+  const d = disk();
+  const zeros = Buffer.alloc(Math.min(size, 1 << 20));
+  for (let at = 0; at < size; at += zeros.length) {
+    const length = Math.min(zeros.length, size - at);
+    for (let done = 0; done < length; ) done += d.write(fd, zeros.subarray(done), length - done, at + done);
+  }
+}
+
 /** Overwrites a stale temp file once with zeros (it may hold plaintext), then removes it. */
 function wipeLeftover(p: string): void {
   const d = disk();
@@ -100,11 +110,7 @@ function wipeLeftover(p: string): void {
   if (st.nlink === 1) {
     const fd = d.open(p, "r+");
     try {
-      const zeros = Buffer.alloc(Math.min(st.size, 1 << 20));
-      for (let at = 0; at < st.size; at += zeros.length) {
-        const length = Math.min(zeros.length, st.size - at);
-        for (let done = 0; done < length; ) done += d.write(fd, zeros.subarray(done), length - done, at + done);
-      }
+      writeZeros(fd, st.size);
       fs.fsyncSync(fd);
     } finally {
       d.close(fd);
