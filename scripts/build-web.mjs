@@ -8,11 +8,11 @@
 // The wasm's sha256 from wasm/manifest.json is built into the bundles (checked here first), and
 // any Node import reaching a browser bundle fails the build.
 import { createHash } from "node:crypto";
-import { builtinModules } from "node:module";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { noNode } from "./esbuild-no-node.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const at = (...p) => path.join(root, ...p);
@@ -28,20 +28,6 @@ if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) fail("wasm/man
 if (!fs.existsSync(at("wasm", "openssl.wasm"))) fail("wasm/openssl.wasm is missing (npm install builds it; or npm run build:wasm)");
 const actual = createHash("sha256").update(fs.readFileSync(at("wasm", "openssl.wasm"))).digest("hex");
 if (actual !== sha256) fail(`wasm/openssl.wasm sha256 ${actual} is not the manifest's ${sha256}`);
-
-/** Refuses Node built-ins (node:fs, fs, path, ...) in a browser bundle, naming the importer. */
-const nodeBuiltins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
-const noNode = {
-  name: "no-node-imports",
-  setup(build) {
-    build.onResolve({ filter: /.*/ }, (args) => {
-      if (args.path.startsWith("node:") || nodeBuiltins.has(args.path)) {
-        return { errors: [{ text: `Node module "${args.path}" imported by ${path.relative(root, args.importer)}: browser bundles must stay runtime-neutral` }] };
-      }
-      return undefined;
-    });
-  },
-};
 
 const common = {
   bundle: true,

@@ -63,7 +63,7 @@ export function verifyBlob(file: Blob, publicKey: Blob, signature: Blob): Promis
 export const { encryptBytes, decryptBytes, rotateBytes, signBytes, verifyBytes, generateKeyPair, readPublicKey, fingerprint, createEncrypter, selftest } = verbsOn(ctx);
 
 export { loadBrowserEngine, type BrowserEngineOptions } from "./runtime/browser/engine.js";
-export { releaseOutput } from "./runtime/browser/files.js";
+export { releaseOutput } from "./runtime/browser/opfs.js";
 export { DecryptError, FileBusyError, FileExistsError, FormatError, IntegrityError, KeyTooShortError, OpensslwrapError, PassphraseError, PrivateKeyError, PublicKeyError } from "./bundle/errors.js";
 export { EngineIntegrityError, OpenSSLError } from "./openssl/errors.js";
 export type { BundleInfo, DecryptOptions, EncryptOptions, EncrypterOptions, Encrypter, KeyInput, KeyPair, LegacyInfo, Meta, Recipients, RsaPublicKey };

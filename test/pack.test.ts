@@ -184,6 +184,18 @@ describe("installed from the tarball, offline, with no toolchain and no host ope
     expect(Buffer.compare(fs.readFileSync(path.join(app, "P007.csv")), data)).toBe(0);
   }, 30_000);
 
+  it("opensslwrap/upload resolves by name, and the installed CLI opens its bundle", () => {
+    const script = `import { readFileSync, writeFileSync } from "node:fs";
+import { encryptForUpload } from "${pkg.name}/upload";
+const blob = await encryptForUpload("from the upload export", { publicKeys: [readFileSync("keys/lab.pub.pem", "utf8")], name: "upload.txt" });
+writeFileSync("upload.txt.enc", new Uint8Array(await blob.arrayBuffer()));`;
+    const r = run("node", ["--input-type=module", "-e", script], app);
+    expect(r.status, show(r)).toBe(0);
+    const dec = run(path.join(app, "node_modules", ".bin", "opensslwrap"), ["decrypt", "upload.txt.enc", "--privkey", "keys/lab.priv.pem"], app);
+    expect(dec.status, show(dec)).toBe(0);
+    expect(fs.readFileSync(path.join(app, "upload.txt"), "utf8")).toBe("from the upload export");
+  }, 30_000);
+
   it("the library resolves by name from node_modules (Node)", () => {
     const script = `import { decryptBytes, encryptBytes, generateKeyPair } from "${pkg.name}";
 import { openssl } from "${pkg.name}/openssl";

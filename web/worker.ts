@@ -8,7 +8,8 @@ import { selftest } from "../src/api/selftest.js";
 import { errorLine } from "../src/bundle/errors.js";
 import type { KeyInput } from "../src/openssl/index.js";
 import { browserContext } from "../src/runtime/browser/context.js";
-import { outputStorage, readSmall, releaseOutput } from "../src/runtime/browser/files.js";
+import { readSmall } from "../src/runtime/browser/files.js";
+import { outputStorage, releaseOutput } from "../src/runtime/browser/opfs.js";
 import { decryptBlob, encryptBlob, readMetaBlob, signBlob, verifyBlob, type Phase } from "../src/verbs/browser.js";
 import type { Output, Request, Response, Result } from "./protocol.js";
 

@@ -4,10 +4,16 @@ import { Encrypter, type EncrypterOptions } from "../api/encrypter.js";
 import type { Context } from "../bundle/context.js";
 import type { RsaPublicKey } from "../bundle/keys.js";
 import { encryptFile, type EncryptPathOptions } from "../verbs/node.js";
-import { inputError, type InputResult } from "./report.js";
+import { inputError } from "./report.js";
 
-/** What encrypting one file gave: its bundle (`output`), or the reason it failed. */
-export type FileResult = InputResult;
+/** What encrypting one file gave: its bundle, or the one-line reason it failed (and the error's class). */
+export interface FileResult {
+  file: string;
+  bundle?: string;
+  warnings: string[];
+  error?: string;
+  errorClass?: string;
+}
 
 /** Options that cross to worker threads (structured-cloneable: no callbacks). */
 export type BatchOptions = Omit<EncrypterOptions, "onWarning" | "batch"> & Omit<EncryptPathOptions, "onProgress">;
@@ -68,9 +74,10 @@ export async function encryptOne(file: string, encrypter: Encrypter | Promise<En
   const told: string[] = [];
   try {
     const r = await encryptFile(await encrypter, file, { ...o, onWarning: (m) => told.push(m) });
-    return { path: file, output: r.bundle, warnings: r.warnings };
+    return { file, bundle: r.bundle, warnings: r.warnings };
   } catch (e) {
-    return { path: file, warnings: told, error: inputError(e) };
+    const { class: errorClass, message } = inputError(e);
+    return { file, warnings: told, error: message, errorClass };
   }
 }
 

@@ -29,6 +29,7 @@ commands:
   selftest   known-answer and round-trip checks on this machine
   openssl    run the bundled OpenSSL command line on this folder
   serve      serve the browser page: encrypt, decrypt, info, sign, verify
+  watch      encrypt the files that appear in a folder, once each is complete
 
 Run 'opensslwrap <command> --help' for a command's options.
 Exit codes: 0 success, 1 refused or failed, 2 usage error.`;
@@ -44,6 +45,8 @@ const VERBS: Record<string, (ctx: Context, args: string[]) => Promise<number>> =
   selftest: async (ctx, args) => (args.includes("--help") || args.includes("-h") ? help("usage: opensslwrap selftest\n\nRuns known-answer and round-trip checks; ends with 'test SUCCESS, reporting complete'.") : (await selftest(ctx, say)) ? 0 : 1),
   openssl: (ctx, args) => runHostOpenSSL(ctx.openssl, args),
   serve: (_ctx, args) => serveVerb(args),
+  // Loaded when used: chokidar costs every other command about 25 ms of start-up.
+  watch: async (ctx, args) => (await import("./watch.js")).watchVerb(ctx, args),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -88,7 +88,8 @@ export async function encryptVerb(ctx: Context, args: string[]): Promise<number>
     const bars = progress("encrypting", files, sizes, !asJson);
     const report = new Report(asJson, files.length > 1, (body) => bars.print(body));
     await encryptAll(ctx, files, sizes, options, {
-      onResult: (r) => report.add({ ...r, extra: { kept: options.keep } }),
+      onResult: (r) =>
+        report.add({ path: r.file, output: r.bundle, warnings: r.warnings, extra: { kept: options.keep }, ...(r.error === undefined ? {} : { error: { class: r.errorClass ?? "Error", message: r.error } }) }),
       onProgress: bars.update,
       onFinished: bars.finish,
     }).finally(bars.stop);

@@ -9,7 +9,8 @@ import type { ByteSource } from "../bundle/tar.js";
 import { ObservedFile } from "../bundle/views.js";
 import type { KeyInput } from "../openssl/index.js";
 import type { FileNode } from "../wasi/index.js";
-import { BlobFile, createOutput, readSmall, type OutputFile } from "../runtime/browser/files.js";
+import { BlobFile, readSmall } from "../runtime/browser/files.js";
+import { createOutput, type OutputFile } from "../runtime/browser/opfs.js";
 
 /**
  * The opensslwrap verbs on browser `File`s, for a dedicated Web Worker: inputs are read in place

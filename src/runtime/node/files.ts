@@ -4,7 +4,7 @@ import { FileExistsError } from "../../bundle/errors.js";
 import { FileType, type FileNode, type FileStorage } from "../../wasi/index.js";
 import { disk, errnoCode } from "./disk.js";
 import { NodeFileStorage } from "./fs.js";
-import { ownedTempName, writeZeros } from "./leftovers.js";
+import { ownedNamesOf, ownedTempName, writeZeros } from "./leftovers.js";
 import { renameExclusive, replace, unlinkOrWarn, whenFree } from "./rename.js";
 
 /**
@@ -144,6 +144,12 @@ export function createTemp(finalPath: string): TempFile {
   d.fchmod(fd, 0o600);
   return { path: temp, storage: new WrittenBackFile(fd) };
 }
+
+/** The temp files of `finalPath` left in its folder (by a process killed before its rename or cleanup), whoever owns them. */
+export const tempsOf = (finalPath: string): string[] => ownedNamesOf(finalPath, "tmp");
+
+/** Copies of `original` moved aside for removal and left in its folder (by a process killed before it deleted them). */
+export const asideOf = (original: string): string[] => ownedNamesOf(original, "wipe");
 
 export function removeQuietly(p: string): void {
   try {

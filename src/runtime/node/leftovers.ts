@@ -66,6 +66,19 @@ export function ownedTempName(finalPath: string, kind: "tmp" | "wipe"): string {
   return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${kind}-${me().owner}-${randomBytes(3).toString("hex")}`);
 }
 
+/** The names `.NAME.<kind>-<owner>-<random>` of `p` (NAME its base name) in its folder, whoever owns them. */
+export function ownedNamesOf(p: string, kind: "tmp" | "wipe"): string[] {
+  const dir = path.dirname(p);
+  try {
+    return fs
+      .readdirSync(dir)
+      .filter((n) => PATTERN.exec(n)?.slice(1, 3).join("\0") === `${path.basename(p)}\0${kind}`)
+      .map((n) => path.join(dir, n));
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Whether the owner of a temp name is certainly gone: a process of this machine that no longer
  * runs, or (where the system tells start times) whose id now belongs to a process started at
