@@ -62,7 +62,8 @@ describe("decrypt over several bundles", () => {
     fs.writeFileSync(path.join(dir, "A.csv"), "exists");
     const r = cli(["decrypt", "A.csv.enc", "BAD.enc", "C.csv.enc", "missing.enc", "--privkey", lab.priv, "--json"], dir);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe("");
+    // The failures are also one line each on stderr, for whoever reads it.
+    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^opensslwrap: A\.csv\.enc: /), expect.stringMatching(/^opensslwrap: BAD\.enc: /), expect.stringMatching(/^opensslwrap: missing\.enc: /)]);
     expect(jsonLines(r.stdout)).toEqual([
       { path: "A.csv.enc", ok: false, error: { class: "FileExistsError", message: expect.stringMatching(/A\.csv exists; not overwriting/) }, warnings: [] },
       { path: "BAD.enc", ok: false, error: { class: "FormatError", message: expect.any(String) }, warnings: [] },

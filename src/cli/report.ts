@@ -5,8 +5,9 @@ import { printable, say, warn } from "./io.js";
  * What the batch verbs (`encrypt`, `decrypt`, `rotate`) say about each input, the same way: every
  * input is processed whatever happened to the others, and each gets its line as it finishes.
  * Plain: the output's path on stdout, warnings and the failure (`opensslwrap: PATH: reason`) on
- * stderr. `--json`: one JSON object per input and line (JSON Lines), failures included:
- * `{"path","ok":true,"output","warnings"}` or `{"path","ok":false,"error":{"class","message"},"warnings"}`.
+ * stderr. `--json`: one JSON object per input and line on stdout (JSON Lines), failures included:
+ * `{"path","ok":true,"output","warnings"}` or `{"path","ok":false,"error":{"class","message"},"warnings"}`;
+ * a failure still gets its line on stderr, warnings are in the JSON only.
  */
 
 /** The error of one input: its class (`IntegrityError`, ...; `Error` for a system error) and its one line. */
@@ -47,11 +48,12 @@ export class Report {
       if (this.asJson) {
         const body = r.error === undefined ? { ok: true, output: r.output, ...r.extra } : { ok: false, error: r.error };
         say(printable(JSON.stringify({ path: r.path, ...body, warnings: r.warnings })));
-        return;
+      } else {
+        for (const w of r.warnings) warn(w);
+        if (r.output !== undefined && r.error === undefined) say(printable(r.output));
       }
-      for (const w of r.warnings) warn(w);
+      // A failure is also its one line on stderr, JSON or not: what a person reads.
       if (r.error !== undefined) process.stderr.write(`opensslwrap: ${printable(this.several ? `${r.path}: ${r.error.message}` : r.error.message)}\n`);
-      else if (r.output !== undefined) say(printable(r.output));
     });
   }
 
