@@ -15,6 +15,7 @@ import type { Meta } from "./bundle/meta.js";
 import type { KeyInput } from "./openssl/index.js";
 import { defaultNodeContext as ctx } from "./runtime/node/context.js";
 import * as paths from "./verbs/node.js";
+import * as pipes from "./verbs/node-pipes.js";
 
 /**
  * Encrypts FILE to FILE.enc for the recipients (each can decrypt alone). The bundle is written
@@ -41,9 +42,31 @@ export function decrypt(bundle: string, o: paths.DecryptFileOptions): Promise<{ 
 }
 
 /**
- * Re-encrypts a bundle for new recipients with a fresh secret, replacing it atomically; the old
- * meta-data joins the history. The plaintext is never written.
- * @throws as `decrypt` (for the old key) and `encrypt` (for the new ones); FormatError for a legacy bundle.
+ * Encrypts a stream of unknown length (e.g. `process.stdin`) to the bundle `out`, verified by
+ * reading it back like a file. The plaintext never reaches the disk: up to `memoryLimit` bytes
+ * (default 64 MiB) it is held in memory, beyond that spooled next to `out` encrypted under a
+ * one-time key held in memory. The bundle records no file name.
+ * @throws as `encrypt`
+ */
+export function encryptStream(input: AsyncIterable<Uint8Array>, out: string, o: EncryptOptions & pipes.StreamOptions): Promise<paths.EncryptFileResult> {
+  return withEncrypter(ctx(), o, (encrypter) => pipes.encryptStream(encrypter, input, out, o));
+}
+
+/**
+ * Decrypts a bundle into `write` (e.g. standard output), which gets the plaintext in order, only
+ * after the tag was checked in a pass of its own (nothing written to a stream can be taken back).
+ * @throws as `decrypt`, and whatever `write` throws
+ */
+export function decryptTo(bundle: string, write: (bytes: Uint8Array) => void, o: DecryptOptions): Promise<{ meta: Meta | LegacyInfo }> {
+  return pipes.decryptTo(ctx(), bundle, write, o);
+}
+
+/**
+ * Re-encrypts a bundle for new recipients with a fresh secret, replacing it atomically once the new
+ * bundle has been read back and checked; the old meta-data joins the history. The plaintext is
+ * never written. A legacy bundle (2012 opensslwrap, pyFileSec) becomes a v2 bundle, its meta-data
+ * kept in the history as converted.
+ * @throws as `decrypt` (for the old key) and `encrypt` (for the new ones)
  */
 export function rotate(bundle: string, privateKey: KeyInput, o: EncryptOptions & { onWarning?: (message: string) => void }): Promise<{ bundle: string; meta: Meta }> {
   return paths.rotateFile(ctx(), bundle, privateKey, o);
@@ -88,6 +111,7 @@ export type { FileOptions, Recipients } from "./api/encrypter.js";
 export type { BundleInfo, ReadMetaOptions } from "./api/info.js";
 export type { NewKeyOptions, VerifyOptions };
 export type { PublicKeyInput, SignatureCheck } from "./api/signatures.js";
-export type { HistoryEntry } from "./bundle/meta.js";
+export type { HistoryEntry, LegacyHistoryEntry } from "./bundle/meta.js";
+export type { StreamOptions } from "./verbs/node-pipes.js";
 export type { EngineChoice } from "./bundle/bulk/engine.js";
 export type { DecryptFileOptions, EncryptFileOptions, EncryptFileResult, EncryptPathOptions } from "./verbs/node.js";

@@ -38,9 +38,10 @@ describe("encrypt / decrypt", () => {
     expect(fs.readdirSync(dir).sort()).toEqual(["a.bin.enc", "b b.txt.enc"]);
     const dec = cli(["decrypt", "a.bin.enc", "b b.txt.enc", "--privkey", pi.priv, "--passphrase-file", path.join(tmp, "pi.pass"), "--json"], dir);
     expect(dec.status).toBe(0);
-    expect(JSON.parse(dec.stdout.toString())).toEqual([
-      { bundle: "a.bin.enc", output: "a.bin" },
-      { bundle: "b b.txt.enc", output: "b b.txt" },
+    // One JSON object per bundle and line.
+    expect(dec.stdout.toString().trim().split("\n").map((l) => JSON.parse(l) as unknown)).toEqual([
+      { path: "a.bin.enc", ok: true, output: "a.bin", warnings: [] },
+      { path: "b b.txt.enc", ok: true, output: "b b.txt", warnings: [] },
     ]);
     expect(Buffer.compare(fs.readFileSync(path.join(dir, "a.bin")), data)).toBe(0);
     const again = cli(["decrypt", "a.bin.enc", "--privkey", lab.priv], dir);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli } from "./helpers/cli.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
 import { deadPid, decryptAll, leaveClaim, lineFile, names, startWatch } from "./helpers/watch.js";
+import { ownedTempName } from "../src/runtime/node/leftovers.js";
 
 /**
  * The states a killed watcher (or a name used twice) leaves, made by hand, and what the next
@@ -58,7 +59,8 @@ describe("watch after a crash", () => {
   it("killed before the bundle's rename: removes the temp file and encrypts the original", () => {
     const s = state("session 2\n", false);
     leaveClaim(s.file, deadPid());
-    fs.writeFileSync(path.join(s.dir, ".P01.csv.enc.tmp-0123456789ab"), "half a bundle");
+    // Named as the killed run named it (owned here by this live test process: only the claim tells it is abandoned).
+    fs.writeFileSync(ownedTempName(s.bundle, "tmp"), "half a bundle");
     const r = once(s.dir);
     expect(r.status, r.stderr).toBe(0);
     expect(names(s.dir)).toEqual(["P01.csv.enc"]);
@@ -68,11 +70,12 @@ describe("watch after a crash", () => {
   it("killed while Windows' removal overwrote the original moved aside: that copy is removed", () => {
     const s = state("session 5\n", true);
     leaveClaim(s.file, deadPid());
-    fs.renameSync(s.file, path.join(s.dir, ".P01.csv.wipe-0123456789ab"));
-    fs.writeFileSync(path.join(s.dir, ".other.csv.wipe-0123456789ab"), "not this file's"); // another file's: left alone
+    fs.renameSync(s.file, ownedTempName(s.file, "wipe"));
+    const other = ownedTempName(path.join(s.dir, "other.csv"), "wipe");
+    fs.writeFileSync(other, "not this file's"); // another file's: left alone
     const r = once(s.dir);
     expect(r.status, r.stderr).toBe(0);
-    expect(names(s.dir)).toEqual([".other.csv.wipe-0123456789ab", "P01.csv.enc"]);
+    expect(names(s.dir)).toEqual([path.basename(other), "P01.csv.enc"]);
     expect(plaintextOf(s.bundle)).toBe("session 5\n");
   });
 

@@ -85,3 +85,22 @@ export function fileSize(p: string): number {
     return 0;
   }
 }
+
+/** A moment's wait on this thread (standard output is full: the reader is behind). */
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Writes plaintext to standard output as the engine produces it (synchronously: the engine's
+ * writes are). A pipe that Node made non-blocking answers EAGAIN while its reader is behind: wait
+ * and write again. A closed pipe (EPIPE) ends the run with that error.
+ */
+export function writeStdout(bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) {
+    try {
+      done += fs.writeSync(1, bytes, done, bytes.length - done);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      pause(2);
+    }
+  }
+}

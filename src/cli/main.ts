@@ -9,7 +9,8 @@ import { TOOL_VERSION } from "../version.js";
 import { UsageError } from "./args.js";
 import { help, say } from "./io.js";
 import { serveVerb } from "./serve.js";
-import { decryptVerb, encryptVerb, rotateVerb } from "./verbs-files.js";
+import { decryptVerb, rotateVerb } from "./verbs-decrypt.js";
+import { encryptVerb } from "./verbs-files.js";
 import { fingerprintVerb, genkeysVerb, infoVerb } from "./verbs-keys.js";
 import { signVerb, verifyVerb } from "./verbs-sign.js";
 

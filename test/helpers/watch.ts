@@ -71,7 +71,8 @@ export function decryptAll(bundles: readonly string[], privKey: string): Map<str
     });
     const r = cli(["decrypt", ...copies, "--privkey", privKey, "--json"], scratch);
     if (r.status !== 0) throw new Error(`decrypt failed: ${r.stderr}`);
-    const outputs = JSON.parse(r.stdout.toString()) as { bundle: string; output: string }[];
+    // One JSON object per bundle and line.
+    const outputs = r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l) as { path: string; output: string });
     return new Map(outputs.map((o, i) => [bundles[i] ?? "", fs.readFileSync(path.resolve(scratch, o.output))]));
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
