@@ -95,6 +95,16 @@ export async function errorOf(page: Page, prefix: string): Promise<string> {
 }
 
 /**
+ * Copies the browser library as it ships into `site`: dist/browser/ and the package's wasm/
+ * beside it, where the bundles look for the engine ("../../wasm/openssl.wasm" from /browser/).
+ */
+export function copyBrowserLibrary(site: string): void {
+  fs.cpSync(path.join(DIST, "browser"), path.join(site, "browser"), { recursive: true });
+  fs.mkdirSync(path.join(site, "wasm"), { recursive: true });
+  for (const f of ["openssl.wasm", "manifest.json"]) fs.copyFileSync(path.join(PACKAGE_ROOT, "wasm", f), path.join(site, "wasm", f));
+}
+
+/**
  * Serves the folder `root` (with an index.html) on loopback, opens it in a fresh headless
  * Chromium and evaluates `script` there (a string, so that the test transform leaves its dynamic
  * imports for the browser); returns its result and the page's errors. Closes everything after.

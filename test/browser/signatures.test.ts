@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostKey } from "../helpers/keys.js";
-import { DIST, evaluateServed, requireBuild } from "./helpers.js";
+import { copyBrowserLibrary, evaluateServed, requireBuild } from "./helpers.js";
 
 /**
  * Strict signatures in Chromium, on the browser library as shipped: `verifyBlob` with signature
@@ -76,7 +76,7 @@ try {
 
 beforeAll(async () => {
   requireBuild();
-  fs.cpSync(path.join(DIST, "browser"), path.join(site, "browser"), { recursive: true });
+  copyBrowserLibrary(site);
   fs.mkdirSync(path.join(site, "t"));
   for (const [name, content] of Object.entries(signatureFiles())) fs.writeFileSync(path.join(site, "t", name), content);
   for (const f of ["keys/alice.pub.pem", "keys/bob.pem", "keys/carol.pub.pem", "v2-signed.enc"]) fs.copyFileSync(path.join(VECTORS, f), path.join(site, "t", path.basename(f)));

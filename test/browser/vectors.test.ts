@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { transform } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseManifest } from "../vectors/check.js";
-import { DIST, evaluateServed, requireBuild } from "./helpers.js";
+import { copyBrowserLibrary, evaluateServed, requireBuild } from "./helpers.js";
 
 /**
  * The committed format vectors (test/vectors/) in Chromium, on the browser library as shipped
@@ -20,7 +20,7 @@ let problems: string[] = [];
 
 /** The page: the library, the shared check (check.ts as plain JS) and a copy of the vectors. */
 async function buildSite(): Promise<void> {
-  fs.cpSync(path.join(DIST, "browser"), path.join(site, "browser"), { recursive: true });
+  copyBrowserLibrary(site);
   fs.cpSync(VECTORS, path.join(site, "vectors"), { recursive: true, filter: (f) => !f.endsWith(".ts") });
   const check = await transform(fs.readFileSync(path.join(VECTORS, "check.ts"), "utf8"), { loader: "ts", format: "esm", target: "es2022" });
   fs.writeFileSync(path.join(site, "check.js"), check.code);
