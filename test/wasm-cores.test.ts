@@ -10,7 +10,7 @@ import type { BulkEngine } from "../src/bundle/bulk/engine.js";
 import { payloadKeys, type CtrIv } from "../src/bundle/bulk/keys.js";
 import { planSegments, SegmentSchedule, segmentCounter } from "../src/bundle/bulk/segments.js";
 import { wasmBulk } from "../src/bundle/bulk/wasm.js";
-import { WindowFile } from "../src/bundle/views.js";
+import { StreamSink, WindowFile } from "../src/bundle/views.js";
 import { nodeCoreThreads } from "../src/runtime/node/core-threads.js";
 import { MemoryFile, type FileNode } from "../src/wasi/index.js";
 import { ctx } from "./helpers/context.js";
@@ -154,6 +154,20 @@ describe("the wasm engine on every core", () => {
     const opened = { keys, ciphertext: new MemoryFile(new Uint8Array(1000)), authenticated: prefix, tag: new Uint8Array(32) };
     await engine.open(opened, async () => new MemoryFile());
     expect(passes).toEqual(["cipher", "+mac over input", "cipher+mac over output", "+mac over input", "cipher"]);
+  });
+
+  it("decrypts into a stream (tagFirst) in order, the tag checked before the first byte", async () => {
+    const data = pattern(3 * 1024 * 1024 + 9, 8);
+    const r = await sealed(data);
+    const got: Uint8Array[] = [];
+    const job = { keys, ciphertext: new MemoryFile(r.ciphertext), authenticated: prefix, tag: r.tag, tagFirst: true };
+    // Segments of a bit over 1 MiB: a stream that took them as they finish would refuse the out-of-order writes.
+    await cores((1 << 20) + 5, 2, true).open(job, async () => new StreamSink((b) => got.push(b.slice())));
+    const back = new Uint8Array(Buffer.concat(got));
+    expect(byteDiff(back, data)).toEqual(sameBytes(data));
+    got.length = 0;
+    await expect(cores((1 << 20) + 5).open({ ...job, tag: new Uint8Array(32) }, async () => new StreamSink((b) => got.push(b)))).rejects.toThrow(IntegrityError);
+    expect(got).toEqual([]);
   });
 });
 

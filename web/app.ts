@@ -391,7 +391,7 @@ function main(): void {
     s.show(
       r.verified
         ? text("p", `verified: ${file.name} is exactly what the key's holder signed`, "verdict ok")
-        : text("p", `NOT verified: ${file.name} was changed, or was not signed with this key`, "verdict bad"),
+        : text("p", `NOT verified: ${r.reason ?? `${file.name} was changed, or was not signed with this key`}`, "verdict bad"),
     );
   });
 

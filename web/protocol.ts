@@ -37,7 +37,7 @@ export type Result =
   | { op: "decrypt"; outputs: Output[]; meta: unknown }
   | { op: "info"; info: unknown }
   | { op: "sign"; outputs: Output[] }
-  | { op: "verify"; verified: boolean }
+  | { op: "verify"; verified: boolean; reason?: string }
   | { op: "selftest"; ok: boolean; lines: string[] }
   | { op: "release" };
 

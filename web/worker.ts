@@ -121,7 +121,8 @@ async function run(r: Request): Promise<Result> {
       const [file, signature] = need(r.files, "the file and its signature");
       if (signature === undefined) throw new RequestError("choose the signature (.sig) file");
       const [publicKey] = need(r.keys, "the signer's public key file");
-      return { op: "verify", verified: await verifyBlob(ctx, file, publicKey, signature) };
+      const v = await verifyBlob(ctx, file, publicKey, signature);
+      return { op: "verify", verified: v.ok, reason: v.reason };
     }
     case "selftest": {
       const lines: string[] = [];

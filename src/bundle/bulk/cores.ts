@@ -86,10 +86,12 @@ export function coresBulk(openssl: OpenSSL, single: BulkEngine, threads: CoreThr
       const size = job.ciphertext.stat().size;
       const { keys } = job;
       const mac = { authenticated: job.authenticated, over: "input" } as const;
-      if (!alongside(size)) {
-        // The tag first: no plaintext is written unless it is right.
+      if (job.tagFirst === true || !alongside(size)) {
+        // The tag first: no plaintext is written unless it is right (an irrevocable output, or a small payload).
         requireTag(await tagOf({ keys, input: job.ciphertext, segments: [], mac, size }), job.tag);
-        await run({ keys, input: job.ciphertext, output: await output(), segments: segments(size), size });
+        // A stream takes its bytes in order only: one segment, on one thread.
+        const plan = job.tagFirst === true ? planSegments(size, Math.max(size, 1)) : segments(size);
+        await run({ keys, input: job.ciphertext, output: await output(), segments: plan, size });
         return;
       }
       // Segments are written as they finish; the tag is judged once all are (the output is emptied if it is wrong).
@@ -97,5 +99,6 @@ export function coresBulk(openssl: OpenSSL, single: BulkEngine, threads: CoreThr
       requireTagAfter(await tagOf({ keys, input: job.ciphertext, output: out, segments: segments(size), mac, size }), job.tag, out);
     },
     view: (job) => single.view(job),
+    ctr: (key) => single.ctr(key),
   };
 }

@@ -35,12 +35,15 @@ export function wasmBulk(openssl: OpenSSL): BulkEngine {
     },
     async view(job) {
       requireTag(await mac(job, job.ciphertext), job.tag);
+      return new CtrPlaintextView(job.ciphertext.open({ read: true, write: false }), job.keys.iv, await this.ctr(job.keys.cipher));
+    },
+    async ctr(cipherKey) {
       const module = await openssl.module();
-      const key = hex(job.keys.cipher);
-      return new CtrPlaintextView(job.ciphertext.open({ read: true, write: false }), job.keys.iv, (counter, data) => {
+      const key = hex(cipherKey);
+      return (counter, data) => {
         const r = runOpenSSLSync(module, ["enc", "-d", "-aes-256-ctr", "-K", key, "-iv", hex(counter), "-in", "/c", "-out", "/p"], { files: { "/c": data } });
         return r.files.get("/p") ?? new Uint8Array(0);
-      });
+      };
     },
   };
 }
