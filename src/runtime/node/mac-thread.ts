@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { MacThread } from "../../bundle/bulk/engine.js";
 import type { WasmMacThreads } from "../../bundle/bulk/wasm.js";
-import { ByteRing, RingAborted } from "./byte-ring.js";
+import { ByteRing, RingAborted } from "../../bundle/bulk/byte-ring.js";
 
 /**
  * HMAC-SHA256 on a second thread, fed through a ByteRing, so that the MAC and the cipher run on
