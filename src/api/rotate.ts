@@ -1,5 +1,6 @@
 import type { KeyInput } from "../openssl/index.js";
 import { MemoryFile } from "../wasi/index.js";
+import type { PayloadProgress } from "../bundle/bulk/engine.js";
 import type { Context } from "../bundle/context.js";
 import { readPrivateKey } from "../bundle/keys.js";
 import type { HistoryEntry, Meta } from "../bundle/meta.js";
@@ -13,13 +14,21 @@ function historyOf(meta: Meta, rotated: string | undefined): HistoryEntry[] {
   return [...(history ?? []), { ...rest, ...(rotated !== undefined ? { rotated } : {}) }];
 }
 
+/** What a rotation adds to a file's options. */
+export interface RotateMore {
+  platform?: string;
+  /** The old bundle stays (the web page): the new one is checked as stored, not decrypted again (`SealOptions.originalKept`). */
+  originalKept?: boolean;
+  progress?: PayloadProgress;
+}
+
 /**
  * Re-encrypts a bundle for `encrypter`'s recipients with a fresh secret, into `out`. The old
  * plaintext is decrypted on demand in memory (after its tag was checked), never written. Name,
  * note and the meta-data choice carry over unless `o` says otherwise; the old meta-data joins the
  * history.
  */
-export async function rotateTo(encrypter: Encrypter, source: ByteSource, out: BundleOutput, privateKey: KeyInput, o: FileOptions & { platform?: string }): Promise<{ size: number; meta: Meta }> {
+export async function rotateTo(encrypter: Encrypter, source: ByteSource, out: BundleOutput, privateKey: KeyInput, o: FileOptions & RotateMore): Promise<{ size: number; meta: Meta }> {
   const ctx = encrypter.ctx;
   const b = await openBundle(ctx, source);
   const secret = await unwrap(ctx, b, privateKey, await readPrivateKey(ctx, privateKey));
@@ -28,8 +37,9 @@ export async function rotateTo(encrypter: Encrypter, source: ByteSource, out: Bu
     try {
       const old = b.meta;
       return await encrypter.encryptTo(view, out, { ...o, name: o.name ?? old.file?.name, note: o.note ?? old.note, noMeta: o.noMeta ?? old.cipher === undefined }, {
-        original: view,
+        ...(o.originalKept === true ? { originalKept: true } : { original: view }),
         platform: o.platform,
+        progress: o.progress,
         history: old.cipher === undefined ? undefined : historyOf(old, o.noDate === true ? undefined : now().toISOString()),
       });
     } finally {

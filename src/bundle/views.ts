@@ -210,3 +210,54 @@ export class ObservedFile extends TappedFile {
     });
   }
 }
+
+/**
+ * `inner`, each write read back at once and compared with what was written: `matches(size)` says
+ * whether the file holds exactly the bytes written to it, `size` of them. The read-back check of a
+ * seal whose original is kept (`SealOptions.originalKept`): the bundle as stored is what was computed.
+ */
+export class ReadBackFile implements FileNode {
+  readonly kind = "file";
+  private same = true;
+  private end = 0;
+  private scratch = new Uint8Array(0);
+
+  constructor(private readonly inner: FileNode) {}
+
+  stat(): NodeStat {
+    return this.inner.stat();
+  }
+
+  open(mode: { read: boolean; write: boolean }): FileStorage {
+    const s = this.inner.open(mode);
+    return {
+      size: () => s.size(),
+      read: (dst, position) => s.read(dst, position),
+      write: (src, position) => {
+        s.write(src, position);
+        this.compare(s, src, position);
+      },
+      truncate: (size) => s.truncate(size),
+      sync: () => s.sync(),
+      close: () => s.close(),
+    };
+  }
+
+  matches(size: number): boolean {
+    return this.same && this.end === size;
+  }
+
+  private compare(storage: FileStorage, written: Uint8Array, position: number): void {
+    // Reused for every write: a fresh array per chunk would leave GBs for the collector.
+    if (this.scratch.length < written.length) this.scratch = new Uint8Array(written.length);
+    const back = this.scratch.subarray(0, written.length);
+    let done = 0;
+    try {
+      for (let n = -1; done < back.length && n !== 0; done += n) n = storage.read(back.subarray(done), position + done);
+    } catch {
+      this.same = false; // unreadable: the check fails, the run goes on to its end
+    }
+    if (done !== written.length || !equalBytes(back, written)) this.same = false;
+    this.end = Math.max(this.end, position + written.length);
+  }
+}
