@@ -4,6 +4,7 @@
 //   src/browser-openssl.ts -> dist/browser/openssl.js (the `opensslwrap/openssl` subpath)
 //   web/app.ts     -> dist/web/app.js
 //   web/worker.ts  -> dist/web/worker.js
+//   src/runtime/browser/mac-worker.ts -> dist/web/mac-worker.js and dist/browser/mac-worker.js
 //   web/index.html, web/style.css, web/favicon.svg, wasm/openssl.wasm, wasm/manifest.json -> dist/web/
 // The wasm's sha256 from wasm/manifest.json is built into the bundles (checked here first), and
 // any Node import reaching a browser bundle fails the build.
@@ -61,6 +62,8 @@ const builds = [
   { entryPoints: [at("src", "browser-openssl.ts")], outfile: at("dist", "browser", "openssl.js") },
   { entryPoints: [at("web", "app.ts")], outfile: at("dist", "web", "app.js") },
   { entryPoints: [at("web", "worker.ts")], outfile: at("dist", "web", "worker.js") },
+  { entryPoints: [at("src", "runtime", "browser", "mac-worker.ts")], outfile: at("dist", "web", "mac-worker.js") },
+  { entryPoints: [at("src", "runtime", "browser", "mac-worker.ts")], outfile: at("dist", "browser", "mac-worker.js") },
 ];
 
 fs.rmSync(at("dist", "web"), { recursive: true, force: true });

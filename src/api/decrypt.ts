@@ -37,12 +37,15 @@ export interface PendingOutput<R> {
 /** Makes the output for a decrypted file of `size` bytes whose default name is `name` (see `outputName`). */
 export type OutputPlace<R> = (name: string, size: number) => Promise<PendingOutput<R>>;
 
+/** `done` of `total` payload bytes decrypted (or encrypted) so far, as the bulk engine tells. */
+export type RunProgress = (done: number, total: number) => void;
+
 /**
  * The decrypt flow of every runtime: a v2 bundle (key unwrapped, the bulk engine checks the tag
  * and decrypts; no plaintext reaches its final name before the tag is good) or a legacy one
  * (decrypted in memory). Runtimes give only the bundle and the place of the output.
  */
-export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: DecryptOptions, place: OutputPlace<R>): Promise<{ output: R; meta: Meta | LegacyInfo }> {
+export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: DecryptOptions, place: OutputPlace<R>, progress?: RunProgress): Promise<{ output: R; meta: Meta | LegacyInfo }> {
   const named = (recorded: string | undefined): string => {
     const { name, warning } = outputName(bundle.name, recorded, ctx.nameRules);
     if (warning !== undefined) o.onWarning?.(warning);
@@ -62,7 +65,8 @@ export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: Decr
   try {
     let pending: PendingOutput<R> | undefined;
     try {
-      await ctx.bulk(o.engine).open(openJob(b, secret), async () => (pending = await place(named(b.meta.file?.name), b.header.payloadBytes)).node);
+      const size = b.header.payloadBytes;
+      await ctx.bulk(o.engine).open(openJob(b, secret, progress && ((done) => progress(done, size))), async () => (pending = await place(named(b.meta.file?.name), b.header.payloadBytes)).node);
     } catch (e) {
       throw pending === undefined ? e : await pending.discard(e);
     }

@@ -1,11 +1,11 @@
 import type { KeyInput } from "../openssl/index.js";
 import { MemoryFile } from "../wasi/index.js";
-import type { PayloadProgress } from "../bundle/bulk/engine.js";
 import type { Context } from "../bundle/context.js";
 import { readPrivateKey } from "../bundle/keys.js";
 import type { HistoryEntry, Meta } from "../bundle/meta.js";
 import type { ByteSource } from "../bundle/tar.js";
 import { openBundle, openJob, unwrap } from "../bundle/v2.js";
+import type { RunProgress } from "./decrypt.js";
 import { now, withEncrypter, type BundleOutput, type EncryptOptions, type Encrypter, type FileOptions } from "./encrypter.js";
 
 /** The earlier meta-data as a history entry. */
@@ -19,7 +19,7 @@ export interface RotateMore {
   platform?: string;
   /** The old bundle stays (the web page): the new one is checked as stored, not decrypted again (`SealOptions.originalKept`). */
   originalKept?: boolean;
-  progress?: PayloadProgress;
+  progress?: RunProgress;
 }
 
 /**
@@ -39,7 +39,7 @@ export async function rotateTo(encrypter: Encrypter, source: ByteSource, out: Bu
       return await encrypter.encryptTo(view, out, { ...o, name: o.name ?? old.file?.name, note: o.note ?? old.note, noMeta: o.noMeta ?? old.cipher === undefined }, {
         ...(o.originalKept === true ? { originalKept: true } : { original: view }),
         platform: o.platform,
-        progress: o.progress,
+        progress: o.progress && ((done) => o.progress?.(done, b.header.payloadBytes)),
         history: old.cipher === undefined ? undefined : historyOf(old, o.noDate === true ? undefined : now().toISOString()),
       });
     } finally {

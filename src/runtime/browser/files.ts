@@ -52,7 +52,11 @@ export class BlobFile implements FileNode, FileStorage {
   private readonly reader = fileReaderSync();
   private window: { at: number; bytes: Uint8Array } | undefined;
 
-  constructor(readonly blob: Blob) {}
+  /** `signal`: once aborted, every read throws its reason (the run stops at its next read). */
+  constructor(
+    readonly blob: Blob,
+    private readonly signal?: { readonly aborted: boolean; readonly reason?: unknown },
+  ) {}
 
   stat(): NodeStat {
     return regular(this.blob.size);
@@ -68,6 +72,7 @@ export class BlobFile implements FileNode, FileStorage {
   }
 
   read(dst: Uint8Array, position: number): number {
+    if (this.signal?.aborted === true) throw this.signal.reason ?? new DOMException("cancelled", "AbortError");
     const size = this.blob.size;
     if (position >= size || dst.length === 0) return 0;
     if (dst.length >= WINDOW) {
