@@ -14,9 +14,9 @@ export interface Page {
 
 const value = (id: string) => $<HTMLInputElement>(id).value;
 
-/** The outcome of a run over several files: the failures, one line each, and the downloads. */
+/** The outcome of a run over several files: the failures, one line each (named, unless the line names its file), and the downloads. */
 function finish(s: Section, r: Outputs, done: string, several: number): void {
-  if (r.failed.length > 0) s.fail(r.failed.map((f) => (several > 1 ? `${f.file}: ${f.message}` : f.message)));
+  if (r.failed.length > 0) s.fail(r.failed.map((f) => (several > 1 && !f.message.startsWith(f.file) ? `${f.file}: ${f.message}` : f.message)));
   if (r.outputs.length === 0) return;
   s.setProgress(1, "Done:");
   const count = r.outputs.length === 1 ? "" : ` ${r.outputs.length} files`;
