@@ -47,7 +47,7 @@ const WRAPS = {
 
 describe("Web Crypto bulk engine", () => {
   for (const size of [0, 1, 15, 16, 17, MIB - 1, MIB, MIB + 17, 3 * MIB + 5]) {
-    it(`seals ${size} bytes as the wasm engine does, and each opens the other's`, async () => {
+    it(`seals a payload of ${size} B as the wasm engine does, and each opens the other's`, async () => {
       const data = pattern(size, size);
       const a = await sealWith(wasm, data, IV);
       const b = await sealWith(web, data, IV);

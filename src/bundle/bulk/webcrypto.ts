@@ -13,6 +13,22 @@ const CHUNK = 1 << 20;
 /** Calls in flight: this thread reads (and MACs) the next chunk while Web Crypto's own thread transforms one. */
 const DEPTH = 2;
 
+/**
+ * Lets the thread's other tasks run (e.g. a message that cancels the run). Web Crypto's answers
+ * can keep a worker's task queue busy enough that a message waits until the pass ends; a message
+ * on a channel of our own queues behind any message that arrived before it.
+ */
+function yieldToMessages(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 /** A MAC thread for `length` bytes to come, or undefined when none is free (the MAC then runs on this thread). */
 export type WebMacThreads = (key: MacKey, length: number) => MacThread | undefined;
 
@@ -58,8 +74,10 @@ async function ctrPass(key: CryptoKey, iv: CtrIv, input: FileNode, each: (out: U
         at += n;
       }
       const next = n === 0 || inflight.length >= DEPTH ? inflight.shift() : undefined;
-      if (next !== undefined) each(new Uint8Array(await next.out), next.at);
-      else if (n === 0) break;
+      if (next !== undefined) {
+        each(new Uint8Array(await next.out), next.at);
+        await yieldToMessages();
+      } else if (n === 0) break;
     }
   } finally {
     buf.fill(0);
