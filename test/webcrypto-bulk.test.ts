@@ -4,6 +4,7 @@ import { MAC_THREAD_MIN_BYTES, type BulkEngine } from "../src/bundle/bulk/engine
 import { payloadKeys } from "../src/bundle/bulk/keys.js";
 import { webCryptoBulk } from "../src/bundle/bulk/webcrypto.js";
 import { wasmBulk } from "../src/bundle/bulk/wasm.js";
+import { isStreamable, WindowFile, type Streamable } from "../src/bundle/views.js";
 import { MemoryFile } from "../src/wasi/index.js";
 import { openssl } from "./helpers/context.js";
 import { pattern } from "./helpers/data.js";
@@ -34,6 +35,23 @@ async function openWith(engine: BulkEngine, ciphertext: Uint8Array, tag: Uint8Ar
   let made: MemoryFile | undefined;
   await engine.open({ keys: keysWith(iv), ciphertext: new MemoryFile(ciphertext), authenticated, tag }, async () => (made = new MemoryFile()));
   return made?.bytes();
+}
+
+/** A file in memory that also streams, in pieces of 100003 bytes (as a browser File's stream, whose pieces have no fixed size). */
+function streamed(bytes: Uint8Array): MemoryFile & Streamable {
+  const file = new MemoryFile(bytes) as MemoryFile & Streamable;
+  file.stream = (from, to) => {
+    let at = from;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (at >= to) return controller.close();
+        controller.enqueue(bytes.slice(at, Math.min(to, at + 100_003)));
+        at += 100_003;
+      },
+    });
+  };
+  expect(isStreamable(file)).toBe(true);
+  return file;
 }
 
 const IV = unhex("000102030405060708090a0b0c0d0e0f");
@@ -81,6 +99,22 @@ describe("Web Crypto bulk engine", () => {
       else expect(made?.size()).toBe(0);
       expect(Buffer.from((await openWith(web, ciphertext, tag, IV)) ?? []).equals(Buffer.from(data))).toBe(true);
     }
+  });
+
+  it("reads a file that streams (a browser File) through its stream, in pieces of any size", async () => {
+    const data = pattern(3 * MIB + 77, 8);
+    const a = await sealWith(wasm, data, WRAPS["2^64"]);
+    const ciphertext = new MemoryFile();
+    const r = await web.seal({ keys: keysWith(WRAPS["2^64"]), plaintext: streamed(data), ciphertext, authenticated });
+    expect(Buffer.from(ciphertext.bytes()).equals(Buffer.from(a.ciphertext))).toBe(true);
+    expect(Buffer.from(r.tag).equals(Buffer.from(a.tag))).toBe(true);
+    // A payload inside a bundle: a window of a streaming file, opened in one pass.
+    const big = pattern(MAC_THREAD_MIN_BYTES + 5, 9);
+    const sealed = await sealWith(wasm, big, IV);
+    const bundle = streamed(new Uint8Array([...new Uint8Array(1536), ...sealed.ciphertext, ...new Uint8Array(512)]));
+    let made: MemoryFile | undefined;
+    await web.open({ keys: keysWith(IV), ciphertext: new WindowFile(bundle, 1536, big.length, "read"), authenticated, tag: sealed.tag }, async () => (made = new MemoryFile()));
+    expect(Buffer.from(made?.bytes() ?? []).equals(Buffer.from(big))).toBe(true);
   });
 
   it("checks a stored payload against the original, and reports progress up to the size", async () => {

@@ -1,4 +1,5 @@
 import type { FileNode, FileStorage } from "../../wasi/index.js";
+import { isStreamable } from "../views.js";
 import { counterAt } from "./ctr-view.js";
 import { MAC_THREAD_MIN_BYTES, type BulkEngine, type MacThread, type OpenJob, type PayloadProgress } from "./engine.js";
 import type { AesKey, CtrIv, MacKey } from "./keys.js";
@@ -55,33 +56,69 @@ function readFull(src: Pick<FileStorage, "read">, buf: Uint8Array, at: number): 
 }
 
 /**
+ * `input` in pieces of `buf`'s size (the last one shorter), each a view of `buf`, valid until the
+ * next is asked for: streamed when the input streams (a browser `File`), else read synchronously.
+ */
+async function* pieces(input: FileNode, buf: Uint8Array<ArrayBuffer>): AsyncGenerator<Uint8Array<ArrayBuffer>> {
+  if (!isStreamable(input)) {
+    const src = input.open({ read: true, write: false });
+    try {
+      for (let at = 0, n = readFull(src, buf, 0); n > 0; at += n, n = readFull(src, buf, at)) yield buf.subarray(0, n);
+    } finally {
+      src.close();
+    }
+    return;
+  }
+  const reader = input.stream(0, input.stat().size).getReader();
+  let filled = 0;
+  try {
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      const chunk = next.value;
+      for (let at = 0; at < chunk.length; ) {
+        const n = Math.min(buf.length - filled, chunk.length - at);
+        buf.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === buf.length) {
+          yield buf;
+          filled = 0;
+        }
+      }
+      chunk.fill(0); // plaintext, when encrypting
+    }
+    if (filled > 0) yield buf.subarray(0, filled);
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/**
  * AES-256-CTR over `input` by Web Crypto, in chunks: each chunk's counter block is the IV plus its
  * block index, as one 128-bit big-endian number (`length: 128`: the whole block counts and wraps
  * at 2^128, as OpenSSL's does). `read` sees each input chunk as read, `each` each output chunk in
  * order with its offset.
  */
 async function ctrPass(key: CryptoKey, iv: CtrIv, input: FileNode, each: (out: Uint8Array, at: number) => void, read?: (chunk: Uint8Array) => void): Promise<void> {
-  const src = input.open({ read: true, write: false });
-  const buf = new Uint8Array(Math.max(16, Math.min(CHUNK, src.size())));
+  const buf = new Uint8Array(Math.max(16, Math.min(CHUNK, input.stat().size)));
   const inflight: { at: number; out: Promise<ArrayBuffer> }[] = [];
-  try {
-    for (let at = 0; ; ) {
-      const n = readFull(src, buf, at);
-      if (n > 0) {
-        read?.(buf.subarray(0, n));
-        // Web Crypto copies its input when called: `buf` is free for the next chunk at once.
-        inflight.push({ at, out: crypto.subtle.encrypt({ name: "AES-CTR", counter: owned(counterAt(iv, at)), length: 128 }, key, buf.subarray(0, n)) });
-        at += n;
-      }
-      const next = n === 0 || inflight.length >= DEPTH ? inflight.shift() : undefined;
-      if (next !== undefined) {
-        each(new Uint8Array(await next.out), next.at);
-        await yieldToMessages();
-      } else if (n === 0) break;
+  const drain = async (depth: number) => {
+    for (let next = inflight.length > depth ? inflight.shift() : undefined; next !== undefined; next = inflight.length > depth ? inflight.shift() : undefined) {
+      each(new Uint8Array(await next.out), next.at);
+      await yieldToMessages();
     }
+  };
+  try {
+    let at = 0;
+    for await (const piece of pieces(input, buf)) {
+      read?.(piece);
+      // Web Crypto copies its input when called: `buf` is free for the next piece at once.
+      inflight.push({ at, out: crypto.subtle.encrypt({ name: "AES-CTR", counter: owned(counterAt(iv, at)), length: 128 }, key, piece) });
+      at += piece.length;
+      await drain(DEPTH - 1);
+    }
+    await drain(0);
   } finally {
     buf.fill(0);
-    src.close();
     // After a failure: let the calls still running end unobserved, not as unhandled rejections.
     for (const i of inflight) i.out.catch(() => undefined);
   }

@@ -6,7 +6,7 @@ import { Errno, FileType, FsError, MemoryFile, type FileNode, type FileStorage, 
  * calls are synchronous, and only workers have synchronous file access):
  *
  * - `BlobFile`: a `File`/`Blob` read in place with `FileReaderSync`, one window at a time, so a
- *   multi-GB input is never held whole in memory.
+ *   multi-GB input is never held whole in memory; or streamed (`stream`), for engines that await.
  * - `OutputFile`: random-access output (the bundle writer puts the payload first and the header
  *   last) in the origin-private file system through a `FileSystemSyncAccessHandle`, handed back
  *   as a disk-backed `File`; in memory when OPFS is missing (older browsers, private windows).
@@ -72,7 +72,7 @@ export class BlobFile implements FileNode, FileStorage {
   }
 
   read(dst: Uint8Array, position: number): number {
-    if (this.signal?.aborted === true) throw this.signal.reason ?? new DOMException("cancelled", "AbortError");
+    this.stopIfAborted();
     const size = this.blob.size;
     if (position >= size || dst.length === 0) return 0;
     if (dst.length >= WINDOW) {
@@ -111,13 +111,48 @@ export class BlobFile implements FileNode, FileStorage {
     return this.slice(0, this.blob.size);
   }
 
+  /**
+   * Bytes `from` up to `to`, streamed: the browser reads ahead on its own threads (several times
+   * the speed of `read`'s FileReaderSync). Stops, as `read` does, once the signal is aborted.
+   */
+  stream(from: number, to: number): ReadableStream<Uint8Array> {
+    const reader = this.blob.slice(from, to).stream().getReader();
+    let delivered = 0;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        this.stopIfAborted();
+        let next: ReadableStreamReadResult<Uint8Array>;
+        try {
+          next = await reader.read();
+        } catch (e) {
+          throw this.unreadable(e);
+        }
+        if (!next.done) {
+          delivered += next.value.length;
+          return controller.enqueue(next.value);
+        }
+        if (delivered !== to - from) throw new Error("the file changed while it was being read");
+        controller.close();
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+  }
+
+  private stopIfAborted(): void {
+    if (this.signal?.aborted === true) throw this.signal.reason ?? new DOMException("cancelled", "AbortError");
+  }
+
+  /** NotReadableError: the file was changed, moved or deleted on disk after it was chosen. */
+  private unreadable(e: unknown): Error {
+    return new Error(`cannot read ${this.blob instanceof File ? this.blob.name : "the file"}: it changed or is no longer readable (${e instanceof Error ? e.name : String(e)})`);
+  }
+
   private slice(start: number, end: number): Uint8Array {
     let buffer: ArrayBuffer;
     try {
       buffer = this.reader.readAsArrayBuffer(this.blob.slice(start, end));
     } catch (e) {
-      // NotReadableError: the file was changed, moved or deleted on disk after it was chosen.
-      throw new Error(`cannot read ${this.blob instanceof File ? this.blob.name : "the file"}: it changed or is no longer readable (${e instanceof Error ? e.name : String(e)})`);
+      throw this.unreadable(e);
     }
     if (buffer.byteLength !== end - start) throw new Error("the file changed while it was being read");
     return new Uint8Array(buffer);
