@@ -1,6 +1,8 @@
 // The Web Crypto bulk engine in Chromium, against the wasm engine: bundled by
 // test/browser/webcrypto.test.ts and run in a dedicated worker (as the page's engine runs).
 import { IntegrityError } from "../../src/bundle/errors.js";
+import { readPublicKey } from "../../src/bundle/keys.js";
+import { seal as sealBundle } from "../../src/bundle/v2.js";
 import { payloadKeys } from "../../src/bundle/bulk/keys.js";
 import { wasmBulk } from "../../src/bundle/bulk/wasm.js";
 import type { BulkEngine } from "../../src/bundle/bulk/engine.js";
@@ -44,8 +46,23 @@ async function open(engine: BulkEngine, ciphertext: Uint8Array, tag: Uint8Array,
   return made?.bytes() ?? "no output";
 }
 
+/** Whole bundles sealed with the same one-time secret, IV and wrapped key by both engines: byte for byte the same. */
+async function sameBundles(data: Uint8Array, iv: Uint8Array, publicKeyPem: string): Promise<boolean> {
+  const recipients = [await readPublicKey(ctx, new TextEncoder().encode(publicKeyPem))];
+  const bundles: Uint8Array[] = [];
+  for (const engine of ["wasm", "auto"] as const) {
+    const out = new MemoryFile();
+    const oneTime = { secret: pattern(64, 9), iv: iv.slice(), wrapped: [pattern(recipients[0]?.bits === undefined ? 0 : recipients[0].bits / 8, 5)] };
+    const sealed = await sealBundle(ctx, new MemoryFile(data), out, { recipients, engine, oneTime, name: "data.bin", originalKept: true });
+    if (!(await sealed.verify(out))) return false;
+    bundles.push(out.bytes());
+  }
+  const [a, b] = bundles;
+  return a !== undefined && b !== undefined && same(a, b);
+}
+
 /** Seals `size` bytes under `ivHex` with both engines and each opens the other's; tampering refused. */
-async function compare(size: number, ivHex: string) {
+async function compare(size: number, ivHex: string, publicKeyPem: string) {
   const iv = unhex(ivHex);
   const data = pattern(size, size + 1);
   const fast = ctx.bulk("auto");
@@ -63,11 +80,12 @@ async function compare(size: number, ivHex: string) {
     opensReference: opened instanceof Uint8Array && same(opened, data),
     referenceOpens: back instanceof Uint8Array && same(back, data),
     tampered: size === 0 ? "IntegrityError" : await open(fast, bad, b.tag, iv),
+    sameBundle: await sameBundles(data, iv, publicKeyPem),
   };
 }
 
-onmessage = (event: MessageEvent<{ size: number; iv: string }>) => {
-  compare(event.data.size, event.data.iv).then(
+onmessage = (event: MessageEvent<{ size: number; iv: string; publicKey: string }>) => {
+  compare(event.data.size, event.data.iv, event.data.publicKey).then(
     (r) => postMessage(r),
     (e: unknown) => postMessage({ error: String(e) }),
   );

@@ -5,11 +5,13 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../src/cli/serve.js";
+import { hostKey } from "../helpers/keys.js";
 import { WEB_DIST, launchBrowser, requireBuild, type Browser } from "./helpers.js";
 
 /**
  * The Web Crypto bulk engine in Chromium, in a dedicated worker: the wasm engine's ciphertext and
- * tag for every size and counter wrap (2^32, 2^64, 2^128), on a cross-origin isolated page (the
+ * tag, and whole bundles byte for byte the same (one secret, IV and wrapped key given to both), for
+ * every size and counter wrap (2^32, 2^64, 2^128), on a cross-origin isolated page (the
  * HMAC of payloads from 32 MiB on runs on the MAC worker) and on one that is not (it runs between
  * the cipher's calls).
  */
@@ -17,9 +19,11 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const site = fs.mkdtempSync(path.join(os.tmpdir(), "osw-webcrypto-"));
 const servers: Record<string, RunningServer> = {};
 let browser: Browser;
+let publicKey: string;
 
 beforeAll(async () => {
   requireBuild();
+  publicKey = hostKey(site, "k").pubPem.toString();
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "wasm/manifest.json"), "utf8")) as { wasm: { sha256: string } };
   await build({
     entryPoints: [path.join(ROOT, "test/browser/webcrypto-harness.ts")],
@@ -65,15 +69,15 @@ describe.each(["isolated", "not isolated"])("Web Crypto bulk engine in Chromium 
     page.on("pageerror", (e) => problems.push(e.message));
     await page.goto(servers[where]?.url ?? "");
     expect(await page.evaluate("crossOriginIsolated")).toBe(where === "isolated");
-    const results = (await page.evaluate(`(async (cases) => {
+    const results = (await page.evaluate(`(async (cases, publicKey) => {
       const worker = new Worker("/harness.js", { type: "module" });
       const out = [];
       for (const [size, iv] of cases) {
-        out.push(await new Promise((resolve) => { worker.onmessage = (e) => resolve({ size, iv, ...e.data }); worker.postMessage({ size, iv }); }));
+        out.push(await new Promise((resolve) => { worker.onmessage = (e) => resolve({ size, iv, ...e.data }); worker.postMessage({ size, iv, publicKey }); }));
       }
       worker.terminate();
       return out;
-    })(${JSON.stringify(CASES)})`)) as Record<string, unknown>[];
+    })(${JSON.stringify(CASES)}, ${JSON.stringify(publicKey)})`)) as Record<string, unknown>[];
     for (const r of results) {
       expect(r, JSON.stringify(r)).toEqual({
         size: r["size"],
@@ -85,6 +89,7 @@ describe.each(["isolated", "not isolated"])("Web Crypto bulk engine in Chromium 
         opensReference: true,
         referenceOpens: true,
         tampered: "IntegrityError",
+        sameBundle: true,
       });
     }
     expect(problems).toEqual([]);
