@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeFile } from "./bench-data.mjs";
 import { chromium } from "playwright-core";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -29,14 +30,6 @@ const withWasm = args.includes("--wasm");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "osw-bench-browser-"));
 const f = (name) => path.join(dir, name);
 const results = [];
-
-function makeFile(name, size) {
-  const chunk = Buffer.alloc(Math.min(size, 8 * MIB));
-  for (let i = 0; i + 4 <= chunk.length; i += 4) chunk.writeUInt32LE((Math.imul(i, 2654435761) ^ (i >>> 7)) >>> 0, i);
-  const fd = fs.openSync(f(name), "w");
-  for (let done = 0; done < size; done += chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, size - done));
-  fs.closeSync(fd);
-}
 
 /** The CLI, timed from spawn to exit. */
 function cli(argv) {
@@ -158,7 +151,7 @@ try {
   for (const size of memoryOnly === undefined ? sizes : [memoryOnly]) {
     const label = size >= 1024 * MIB ? `${size / 1024 / MIB} GiB` : `${size / MIB} MiB`;
     console.error(`-- ${label}`);
-    makeFile("plain", size);
+    makeFile(f("plain"), size);
     for (let round = 0; round < rounds; round++) {
       fs.rmSync(f("plain.enc"), { force: true });
       if (memoryOnly === undefined) row(size, "CLI encrypt (default engine)", { seconds: cli(["encrypt", "plain", "--keep", "--pubkey", "k.pub"]) });

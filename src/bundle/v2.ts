@@ -8,7 +8,7 @@ import { formatHeader, headerLength, MAX_RECIPIENTS, MAX_SIGNERS, parseHeader, t
 import type { RsaPublicKey } from "./keys.js";
 import { minimalMeta, parseMeta, serializeMeta, type HistoryEntry, type Meta } from "./meta.js";
 import { END, listTar, memberHeader, padding, readMember, type ByteSource } from "./tar.js";
-import { ConcatFile, concatBytes, equalBytes, ReadBackFile, WindowFile } from "./views.js";
+import { ConcatFile, concatBytes, equalBytes, readBack, WindowFile } from "./views.js";
 import { TOOL_VERSION } from "../version.js";
 import { oneTime, type OneTime } from "./wrap-pool.js";
 
@@ -123,13 +123,13 @@ export async function seal(ctx: Context, input: FileNode, out: Pick<FileStorage,
     const payloadAt = beforePayload.reduce((n, p) => n + p.length, 0);
 
     const payload = new WindowFile(out, payloadAt, size, "write");
-    const readBack = o.originalKept === true ? new ReadBackFile(payload) : undefined;
+    const stored = o.originalKept === true ? readBack(payload) : undefined;
     const { tag, check } = await ctx.bulk(o.engine).seal({
       keys: payloadKeys(secret, iv),
       plaintext: input,
-      ciphertext: readBack ?? payload,
+      ciphertext: stored?.file ?? payload,
       authenticated: concatBytes([header, ...wrapped]),
-      original: readBack === undefined ? o.original : undefined,
+      original: stored === undefined ? o.original : undefined,
       progress: o.progress,
     });
     if (payload.size() !== size) throw new Error(`encryption wrote ${payload.size()} of ${size} bytes`);
@@ -156,7 +156,7 @@ export async function seal(ctx: Context, input: FileNode, out: Pick<FileStorage,
         const same = (a: readonly Uint8Array[], c: readonly Uint8Array[]) => a.length === c.length && a.every((x, i) => equalBytes(x, c[i] ?? new Uint8Array(0)));
         if (!same([b.headerBytes, b.tag, ...b.wrapped, ...b.signatures], [header, tag, ...wrapped, ...signatures])) return false;
         if (b.payload.size() !== size) return false;
-        if (readBack !== undefined) return readBack.matches(size);
+        if (stored !== undefined) return stored.matches(size);
         if (original === undefined) throw new TypeError("the read-back check needs the original (or a seal with originalKept)");
         return check(b.payload, original);
       },

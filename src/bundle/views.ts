@@ -181,13 +181,20 @@ export class CompareSink extends VirtualFile {
   }
 }
 
-/** `inner`, with every chunk read from or written to it also shown to `tap` (with its position). */
-export class TappedFile implements FileNode {
+/** What a `HookedFile` runs after each read or write of its file, with the bytes and their position. */
+export interface FileHooks {
+  afterRead?(bytes: Uint8Array, position: number): void;
+  /** `storage`: the file's, to read back what was just written. */
+  afterWrite?(bytes: Uint8Array, position: number, storage: FileStorage): void;
+}
+
+/** `inner`, with `hooks` run after each read and each write of it. */
+export class HookedFile implements FileNode {
   readonly kind = "file";
 
   constructor(
     private readonly inner: FileNode,
-    private readonly tap: (bytes: Uint8Array, position: number) => void,
+    private readonly hooks: FileHooks,
   ) {}
 
   stat(): NodeStat {
@@ -196,21 +203,29 @@ export class TappedFile implements FileNode {
 
   open(mode: { read: boolean; write: boolean }): FileStorage {
     const s = this.inner.open(mode);
+    const { afterRead, afterWrite } = this.hooks;
     return {
       size: () => s.size(),
       read: (dst, position) => {
         const n = s.read(dst, position);
-        this.tap(dst.subarray(0, n), position);
+        afterRead?.(dst.subarray(0, n), position);
         return n;
       },
       write: (src, position) => {
         s.write(src, position);
-        this.tap(src, position);
+        afterWrite?.(src, position, s);
       },
       truncate: (size) => s.truncate(size),
       sync: () => s.sync(),
       close: () => s.close(),
     };
+  }
+}
+
+/** `inner`, with every chunk read from or written to it also shown to `tap` (with its position). */
+export class TappedFile extends HookedFile {
+  constructor(inner: FileNode, tap: (bytes: Uint8Array, position: number) => void) {
+    super(inner, { afterRead: tap, afterWrite: tap });
   }
 }
 
@@ -230,48 +245,24 @@ export class ObservedFile extends TappedFile {
  * whether the file holds exactly the bytes written to it, `size` of them. The read-back check of a
  * seal whose original is kept (`SealOptions.originalKept`): the bundle as stored is what was computed.
  */
-export class ReadBackFile implements FileNode {
-  readonly kind = "file";
-  private same = true;
-  private end = 0;
-  private scratch = new Uint8Array(0);
-
-  constructor(private readonly inner: FileNode) {}
-
-  stat(): NodeStat {
-    return this.inner.stat();
-  }
-
-  open(mode: { read: boolean; write: boolean }): FileStorage {
-    const s = this.inner.open(mode);
-    return {
-      size: () => s.size(),
-      read: (dst, position) => s.read(dst, position),
-      write: (src, position) => {
-        s.write(src, position);
-        this.compare(s, src, position);
-      },
-      truncate: (size) => s.truncate(size),
-      sync: () => s.sync(),
-      close: () => s.close(),
-    };
-  }
-
-  matches(size: number): boolean {
-    return this.same && this.end === size;
-  }
-
-  private compare(storage: FileStorage, written: Uint8Array, position: number): void {
-    // Reused for every write: a fresh array per chunk would leave GBs for the collector.
-    if (this.scratch.length < written.length) this.scratch = new Uint8Array(written.length);
-    const back = this.scratch.subarray(0, written.length);
-    let done = 0;
-    try {
-      for (let n = -1; done < back.length && n !== 0; done += n) n = storage.read(back.subarray(done), position + done);
-    } catch {
-      this.same = false; // unreadable: the check fails, the run goes on to its end
-    }
-    if (done !== written.length || !equalBytes(back, written)) this.same = false;
-    this.end = Math.max(this.end, position + written.length);
-  }
+export function readBack(inner: FileNode): { file: FileNode; matches(size: number): boolean } {
+  let same = true;
+  let end = 0;
+  // Reused for every write: a fresh array per chunk would leave GBs for the collector.
+  let scratch = new Uint8Array(0);
+  const file = new HookedFile(inner, {
+    afterWrite(written, position, storage) {
+      if (scratch.length < written.length) scratch = new Uint8Array(written.length);
+      const back = scratch.subarray(0, written.length);
+      let done = 0;
+      try {
+        for (let n = -1; done < back.length && n !== 0; done += n) n = storage.read(back.subarray(done), position + done);
+      } catch {
+        same = false; // unreadable: the check fails, the run goes on to its end
+      }
+      if (done !== written.length || !equalBytes(back, written)) same = false;
+      end = Math.max(end, position + written.length);
+    },
+  });
+  return { file, matches: (size) => same && end === size };
 }

@@ -1,4 +1,4 @@
-import { ByteRing, RingAborted } from "../../bundle/bulk/byte-ring.js";
+import { ByteRing, ringWriter } from "../../bundle/bulk/byte-ring.js";
 import type { MacThread } from "../../bundle/bulk/engine.js";
 
 /**
@@ -81,15 +81,8 @@ export class MacWorker {
     // A copy of the key moves to the worker (transferred: none stays here); the caller zeroes its own.
     const moved = key.slice();
     this.worker.postMessage({ ...spec, id, key: moved, ring: ring.buffer, length } satisfies MacJob, [moved.buffer]);
-    const failed = (e: unknown) => (e instanceof RingAborted ? new Error(`the MAC worker failed: ${e.message}`, { cause: e }) : e);
     return {
-      write(bytes) {
-        try {
-          ring.write(bytes);
-        } catch (e) {
-          throw failed(e);
-        }
-      },
+      ...ringWriter(ring, "MAC worker"),
       finish() {
         ring.close();
         return result;
