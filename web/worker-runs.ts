@@ -8,7 +8,7 @@ import type { Context } from "../src/bundle/context.js";
 import { readPrivateKey } from "../src/bundle/keys.js";
 import type { HistoryEntry, Meta } from "../src/bundle/meta.js";
 import type { KeyInput } from "../src/openssl/index.js";
-import { readSmall } from "../src/runtime/browser/files.js";
+import { readSmall } from "../src/runtime/browser/blob-file.js";
 import { decryptBlob, encryptBlob, rotateBlob, type EncryptBlobOptions } from "../src/verbs/browser.js";
 import type { Request, Result } from "./protocol.js";
 import { eachFile, packed, type RunEnv } from "./worker-files.js";

@@ -7,7 +7,8 @@ import type { Context } from "../bundle/context.js";
 import type { LegacyInfo } from "../bundle/legacy.js";
 import type { Meta } from "../bundle/meta.js";
 import type { KeyInput } from "../openssl/index.js";
-import { BlobFile, createOutput, readSmall, type OutputFile } from "../runtime/browser/files.js";
+import { BlobFile, readSmall } from "../runtime/browser/blob-file.js";
+import { createOutput, type OutputFile } from "../runtime/browser/files.js";
 
 /**
  * The opensslwrap verbs on browser `File`s, for a dedicated Web Worker: inputs are read in place

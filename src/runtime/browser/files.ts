@@ -1,21 +1,13 @@
 import { hex } from "../../openssl/hex.js";
-import { Errno, FileType, FsError, MemoryFile, type FileNode, type FileStorage, type NodeStat, type OpenMode } from "../../wasi/index.js";
+import { Errno, FsError, MemoryFile, type FileNode, type FileStorage, type NodeStat } from "../../wasi/index.js";
+import { regular } from "./blob-file.js";
 
 /**
- * Browser files as virtual files for the engine, for a dedicated Web Worker (the engine's file
- * calls are synchronous, and only workers have synchronous file access):
- *
- * - `BlobFile`: a `File`/`Blob` read in place with `FileReaderSync`, one window at a time, so a
- *   multi-GB input is never held whole in memory; or streamed (`stream`), for engines that await.
- * - `OutputFile`: random-access output (the bundle writer puts the payload first and the header
- *   last) in the origin-private file system through a `FileSystemSyncAccessHandle`, handed back
- *   as a disk-backed `File`; in memory when OPFS is missing (older browsers, private windows).
+ * Outputs in the browser, for a dedicated Web Worker: random-access (the bundle writer puts the
+ * payload first and the header last) in the origin-private file system through a
+ * `FileSystemSyncAccessHandle`, handed back as a disk-backed `File`; in memory when OPFS is
+ * missing (older browsers, private windows). Inputs: blob-file.ts.
  */
-
-/** `FileReaderSync` (worker-only; not in the DOM typings this project compiles with). */
-interface FileReaderSyncLike {
-  readAsArrayBuffer(blob: Blob): ArrayBuffer;
-}
 
 /** `FileSystemSyncAccessHandle` (worker-only). */
 interface SyncAccessHandle {
@@ -29,146 +21,6 @@ interface SyncAccessHandle {
 
 type SyncFileHandle = FileSystemFileHandle & { createSyncAccessHandle?: () => Promise<SyncAccessHandle> };
 type ListableDirectory = FileSystemDirectoryHandle & { keys?: () => AsyncIterableIterator<string> };
-
-function fileReaderSync(): FileReaderSyncLike {
-  const ctor = (globalThis as { FileReaderSync?: new () => FileReaderSyncLike }).FileReaderSync;
-  if (ctor === undefined) throw new Error("browser files can only be read inside a Web Worker (FileReaderSync is missing)");
-  return new ctor();
-}
-
-function regular(size: number): NodeStat {
-  return { type: FileType.REGULAR_FILE, size, ino: 0n, mtimeNs: 0n };
-}
-
-/** Bytes read from a Blob per `FileReaderSync` call when the engine asks for less (dgst reads 8 KiB). */
-const WINDOW = 1 << 20;
-
-/**
- * A `Blob` (a `File` the user chose or dropped) as a read-only virtual file and byte source. Small
- * reads are served from one 1 MiB window, zeroed when the file is closed.
- */
-export class BlobFile implements FileNode, FileStorage {
-  readonly kind = "file";
-  private readonly reader = fileReaderSync();
-  private window: { at: number; bytes: Uint8Array } | undefined;
-
-  /** `signal`: once aborted, every read throws its reason (the run stops at its next read). */
-  constructor(
-    readonly blob: Blob,
-    private readonly signal?: { readonly aborted: boolean; readonly reason?: unknown },
-  ) {}
-
-  stat(): NodeStat {
-    return regular(this.blob.size);
-  }
-
-  open(mode: OpenMode): FileStorage {
-    if (mode.write) throw new FsError(Errno.ROFS, "browser input files are read-only");
-    return this;
-  }
-
-  size(): number {
-    return this.blob.size;
-  }
-
-  read(dst: Uint8Array, position: number): number {
-    this.stopIfAborted();
-    const size = this.blob.size;
-    if (position >= size || dst.length === 0) return 0;
-    if (dst.length >= WINDOW) {
-      const bytes = this.slice(position, Math.min(size, position + dst.length));
-      dst.set(bytes);
-      bytes.fill(0);
-      return bytes.length;
-    }
-    let w = this.window;
-    if (w === undefined || position < w.at || position >= w.at + w.bytes.length) {
-      this.drop();
-      w = this.window = { at: position, bytes: this.slice(position, Math.min(size, position + WINDOW)) };
-    }
-    const n = Math.min(dst.length, w.at + w.bytes.length - position);
-    dst.set(w.bytes.subarray(position - w.at, position - w.at + n));
-    return n;
-  }
-
-  write(): void {
-    throw new FsError(Errno.BADF);
-  }
-
-  truncate(): void {
-    throw new FsError(Errno.BADF);
-  }
-
-  sync(): void {}
-
-  /** Drops (and zeroes) the read window; the file stays readable. */
-  close(): void {
-    this.drop();
-  }
-
-  /** The whole content in memory (legacy bundles, keys, signatures). */
-  bytes(): Uint8Array {
-    return this.slice(0, this.blob.size);
-  }
-
-  /**
-   * Bytes `from` up to `to`, streamed: the browser reads ahead on its own threads (several times
-   * the speed of `read`'s FileReaderSync). Stops, as `read` does, once the signal is aborted.
-   */
-  stream(from: number, to: number): ReadableStream<Uint8Array> {
-    const reader = this.blob.slice(from, to).stream().getReader();
-    let delivered = 0;
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        this.stopIfAborted();
-        let next: ReadableStreamReadResult<Uint8Array>;
-        try {
-          next = await reader.read();
-        } catch (e) {
-          throw this.unreadable(e);
-        }
-        if (!next.done) {
-          delivered += next.value.length;
-          return controller.enqueue(next.value);
-        }
-        if (delivered !== to - from) throw new Error("the file changed while it was being read");
-        controller.close();
-      },
-      cancel: (reason) => reader.cancel(reason),
-    });
-  }
-
-  private stopIfAborted(): void {
-    if (this.signal?.aborted === true) throw this.signal.reason ?? new DOMException("cancelled", "AbortError");
-  }
-
-  /** NotReadableError: the file was changed, moved or deleted on disk after it was chosen. */
-  private unreadable(e: unknown): Error {
-    return new Error(`cannot read ${this.blob instanceof File ? this.blob.name : "the file"}: it changed or is no longer readable (${e instanceof Error ? e.name : String(e)})`);
-  }
-
-  private slice(start: number, end: number): Uint8Array {
-    let buffer: ArrayBuffer;
-    try {
-      buffer = this.reader.readAsArrayBuffer(this.blob.slice(start, end));
-    } catch (e) {
-      throw this.unreadable(e);
-    }
-    if (buffer.byteLength !== end - start) throw new Error("the file changed while it was being read");
-    return new Uint8Array(buffer);
-  }
-
-  private drop(): void {
-    this.window?.bytes.fill(0);
-    this.window = undefined;
-  }
-}
-
-/** Reads a small file (a key, a signature) whole, refusing anything larger than `max` bytes. */
-export function readSmall(blob: Blob, what: string, max = 1 << 16): Uint8Array {
-  if (blob.size > max) throw new RangeError(`the ${what} file is too large (${blob.size} bytes): choose the ${what} file`);
-  return new BlobFile(blob).bytes();
-}
 
 /** A `FileSystemSyncAccessHandle` as virtual file storage. The node is its own storage. */
 class OpfsStorage implements FileNode, FileStorage {
