@@ -4,7 +4,7 @@ import { MAC_THREAD_MIN_BYTES, type BulkEngine } from "../src/bundle/bulk/engine
 import { payloadKeys } from "../src/bundle/bulk/keys.js";
 import { webCryptoBulk } from "../src/bundle/bulk/webcrypto.js";
 import { wasmBulk } from "../src/bundle/bulk/wasm.js";
-import { isStreamable, WindowFile, type Streamable } from "../src/bundle/views.js";
+import { concatBytes, isStreamable, WindowFile, type Streamable } from "../src/bundle/views.js";
 import { MemoryFile } from "../src/wasi/index.js";
 import { openssl } from "./helpers/context.js";
 import { pattern } from "./helpers/data.js";
@@ -37,18 +37,26 @@ async function openWith(engine: BulkEngine, ciphertext: Uint8Array, tag: Uint8Ar
   return made?.bytes();
 }
 
-/** A file in memory that also streams, in pieces of 100003 bytes (as a browser File's stream, whose pieces have no fixed size). */
+/**
+ * A file in memory that also streams as a browser File's byte stream does: at most 100003 bytes a
+ * read (its pieces have no fixed size), each read moving the caller's memory to a new ArrayBuffer
+ * (a BYOB read transfers it).
+ */
 function streamed(bytes: Uint8Array): MemoryFile & Streamable {
   const file = new MemoryFile(bytes) as MemoryFile & Streamable;
-  file.stream = (from, to) => {
+  file.streamFrom = (from, to) => {
     let at = from;
-    return new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (at >= to) return controller.close();
-        controller.enqueue(bytes.slice(at, Math.min(to, at + 100_003)));
-        at += 100_003;
+    return {
+      async read(into) {
+        const { byteOffset, length } = into; // (gone once the memory moves)
+        const moved = new Uint8Array(structuredClone(into.buffer, { transfer: [into.buffer] }), byteOffset, length);
+        const n = Math.min(length, to - at, 100_003);
+        moved.set(bytes.subarray(at, at + n));
+        at += n;
+        return moved.subarray(0, n);
       },
-    });
+      cancel: async () => undefined,
+    };
   };
   expect(isStreamable(file)).toBe(true);
   return file;
@@ -111,7 +119,7 @@ describe("Web Crypto bulk engine", () => {
     // A payload inside a bundle: a window of a streaming file, opened in one pass.
     const big = pattern(MAC_THREAD_MIN_BYTES + 5, 9);
     const sealed = await sealWith(wasm, big, IV);
-    const bundle = streamed(new Uint8Array([...new Uint8Array(1536), ...sealed.ciphertext, ...new Uint8Array(512)]));
+    const bundle = streamed(concatBytes([new Uint8Array(1536), sealed.ciphertext, new Uint8Array(512)]));
     let made: MemoryFile | undefined;
     await web.open({ keys: keysWith(IV), ciphertext: new WindowFile(bundle, 1536, big.length, "read"), authenticated, tag: sealed.tag }, async () => (made = new MemoryFile()));
     expect(Buffer.from(made?.bytes() ?? []).equals(Buffer.from(big))).toBe(true);

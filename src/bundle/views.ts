@@ -63,22 +63,34 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Reads bytes in order into buffers the caller gives (see `Streamable`). */
+export interface StreamReader {
+  /**
+   * Fills the start of `into` with the next bytes (at least one, unless at the end: then none) and
+   * gives back the filled part: a view of the same memory, which the stream may have moved to a
+   * new ArrayBuffer (a BYOB read transfers it). Read on into that one.
+   */
+  read(into: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>>;
+  /** Stops (early or at the end) and frees the stream. */
+  cancel(): Promise<void>;
+}
+
 /**
  * Bytes that can also be streamed, asynchronously: a browser `File`'s stream is several times
  * faster than its synchronous reads. An engine that awaits anyway (Web Crypto's) reads through it.
  */
 export interface Streamable {
   /** Bytes `from` up to `to`, in order. */
-  stream(from: number, to: number): ReadableStream<Uint8Array>;
+  streamFrom(from: number, to: number): StreamReader;
 }
 
-export const isStreamable = (x: object): x is Streamable => typeof (x as Partial<Streamable>).stream === "function";
+export const isStreamable = (x: object): x is Streamable => typeof (x as Partial<Streamable>).streamFrom === "function";
 
 /** `length` bytes of `storage` starting at `offset`: read it, or fill it (never past its end) and read back what was written. */
 export class WindowFile extends VirtualFile {
   private written = 0;
   /** Present when the storage streams (a window of a browser `File`). */
-  readonly stream?: (from: number, to: number) => ReadableStream<Uint8Array>;
+  readonly streamFrom?: (from: number, to: number) => StreamReader;
 
   constructor(
     private readonly storage: Pick<FileStorage, "read"> & Partial<Pick<FileStorage, "write">>,
@@ -87,7 +99,7 @@ export class WindowFile extends VirtualFile {
     private readonly mode: "read" | "write",
   ) {
     super();
-    if (mode === "read" && isStreamable(storage)) this.stream = (from, to) => storage.stream(offset + from, offset + Math.min(to, length));
+    if (mode === "read" && isStreamable(storage)) this.streamFrom = (from, to) => storage.streamFrom(offset + from, offset + Math.min(to, length));
   }
 
   size(): number {

@@ -56,39 +56,42 @@ function readFull(src: Pick<FileStorage, "read">, buf: Uint8Array, at: number): 
 }
 
 /**
- * `input` in pieces of `buf`'s size (the last one shorter), each a view of `buf`, valid until the
- * next is asked for: streamed when the input streams (a browser `File`), else read synchronously.
+ * `input` in pieces of CHUNK bytes (the last one shorter), each a view of one buffer, valid until
+ * the next is asked for (and zeroed at the end): streamed when the input streams (a browser
+ * `File`), else read synchronously.
  */
-async function* pieces(input: FileNode, buf: Uint8Array<ArrayBuffer>): AsyncGenerator<Uint8Array<ArrayBuffer>> {
-  if (!isStreamable(input)) {
-    const src = input.open({ read: true, write: false });
-    try {
-      for (let at = 0, n = readFull(src, buf, 0); n > 0; at += n, n = readFull(src, buf, at)) yield buf.subarray(0, n);
-    } finally {
-      src.close();
-    }
-    return;
-  }
-  const reader = input.stream(0, input.stat().size).getReader();
-  let filled = 0;
+async function* pieces(input: FileNode): AsyncGenerator<Uint8Array<ArrayBuffer>> {
+  const size = input.stat().size;
+  let buf = new Uint8Array(Math.max(16, Math.min(CHUNK, size)));
   try {
-    for (let next = await reader.read(); !next.done; next = await reader.read()) {
-      const chunk = next.value;
-      for (let at = 0; at < chunk.length; ) {
-        const n = Math.min(buf.length - filled, chunk.length - at);
-        buf.set(chunk.subarray(at, at + n), filled);
-        filled += n;
-        at += n;
-        if (filled === buf.length) {
-          yield buf;
-          filled = 0;
-        }
+    if (!isStreamable(input)) {
+      const src = input.open({ read: true, write: false });
+      try {
+        for (let at = 0, n = readFull(src, buf, 0); n > 0; at += n, n = readFull(src, buf, at)) yield buf.subarray(0, n);
+      } finally {
+        src.close();
       }
-      chunk.fill(0); // plaintext, when encrypting
+      return;
     }
-    if (filled > 0) yield buf.subarray(0, filled);
+    const reader = input.streamFrom(0, size);
+    const capacity = buf.length;
+    try {
+      for (let filled = capacity; filled === capacity; ) {
+        filled = 0;
+        while (filled < capacity) {
+          const got = await reader.read(buf.subarray(filled));
+          // A BYOB read moves the memory to a new ArrayBuffer (the old one is left empty): go on in that one.
+          buf = new Uint8Array(got.buffer, 0, capacity);
+          if (got.length === 0) break;
+          filled += got.length;
+        }
+        if (filled > 0) yield buf.subarray(0, filled);
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
   } finally {
-    await reader.cancel().catch(() => undefined);
+    buf.fill(0);
   }
 }
 
@@ -99,7 +102,6 @@ async function* pieces(input: FileNode, buf: Uint8Array<ArrayBuffer>): AsyncGene
  * order with its offset.
  */
 async function ctrPass(key: CryptoKey, iv: CtrIv, input: FileNode, each: (out: Uint8Array, at: number) => void, read?: (chunk: Uint8Array) => void): Promise<void> {
-  const buf = new Uint8Array(Math.max(16, Math.min(CHUNK, input.stat().size)));
   const inflight: { at: number; out: Promise<ArrayBuffer> }[] = [];
   const drain = async (depth: number) => {
     for (let next = inflight.length > depth ? inflight.shift() : undefined; next !== undefined; next = inflight.length > depth ? inflight.shift() : undefined) {
@@ -109,16 +111,15 @@ async function ctrPass(key: CryptoKey, iv: CtrIv, input: FileNode, each: (out: U
   };
   try {
     let at = 0;
-    for await (const piece of pieces(input, buf)) {
+    for await (const piece of pieces(input)) {
       read?.(piece);
-      // Web Crypto copies its input when called: `buf` is free for the next piece at once.
+      // Web Crypto copies its input when called: the piece's memory is free for the next at once.
       inflight.push({ at, out: crypto.subtle.encrypt({ name: "AES-CTR", counter: owned(counterAt(iv, at)), length: 128 }, key, piece) });
       at += piece.length;
       await drain(DEPTH - 1);
     }
     await drain(0);
   } finally {
-    buf.fill(0);
     // After a failure: let the calls still running end unobserved, not as unhandled rejections.
     for (const i of inflight) i.out.catch(() => undefined);
   }

@@ -1,3 +1,4 @@
+import type { StreamReader } from "../../bundle/views.js";
 import { Errno, FileType, FsError, type FileNode, type FileStorage, type NodeStat, type OpenMode } from "../../wasi/index.js";
 
 /**
@@ -97,27 +98,24 @@ export class BlobFile implements FileNode, FileStorage {
    * Bytes `from` up to `to`, streamed: the browser reads ahead on its own threads (several times
    * the speed of `read`'s FileReaderSync). Stops, as `read` does, once the signal is aborted.
    */
-  stream(from: number, to: number): ReadableStream<Uint8Array> {
-    const reader = this.blob.slice(from, to).stream().getReader();
+  streamFrom(from: number, to: number): StreamReader {
+    const stream = intoBuffers(this.blob.slice(from, to).stream());
     let delivered = 0;
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
+    return {
+      read: async (into) => {
         this.stopIfAborted();
-        let next: ReadableStreamReadResult<Uint8Array>;
+        let got: Uint8Array<ArrayBuffer>;
         try {
-          next = await reader.read();
+          got = await stream.read(into);
         } catch (e) {
           throw this.unreadable(e);
         }
-        if (!next.done) {
-          delivered += next.value.length;
-          return controller.enqueue(next.value);
-        }
-        if (delivered !== to - from) throw new Error("the file changed while it was being read");
-        controller.close();
+        delivered += got.length;
+        if (got.length === 0 && delivered !== to - from) throw new Error("the file changed while it was being read");
+        return got;
       },
-      cancel: (reason) => reader.cancel(reason),
-    });
+      cancel: () => stream.cancel(),
+    };
   }
 
   private stopIfAborted(): void {
@@ -152,3 +150,42 @@ export function readSmall(blob: Blob, what: string, max = 1 << 16): Uint8Array {
   return new BlobFile(blob).bytes();
 }
 
+
+/**
+ * A stream read into the caller's buffers: by BYOB reads where it is a byte stream (Chromium's
+ * `Blob.stream()`: no copy, and no buffer a read for the collector), else chunk by chunk, copied
+ * (and each chunk zeroed once copied: it may hold plaintext).
+ */
+function intoBuffers(stream: ReadableStream<Uint8Array>): StreamReader {
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = stream.getReader({ mode: "byob" });
+  } catch {
+    // not a byte stream: below
+  }
+  if (byob !== undefined) {
+    const reader = byob;
+    return {
+      // `value` is missing only for a cancelled stream: then an empty view of the same length's memory.
+      read: async (into) => (await reader.read(into)).value ?? new Uint8Array(into.length).subarray(0, 0),
+      cancel: () => reader.cancel(),
+    };
+  }
+  const reader = stream.getReader();
+  let left: Uint8Array | undefined;
+  return {
+    read: async (into) => {
+      if (left === undefined || left.length === 0) {
+        const next = await reader.read();
+        if (next.done) return into.subarray(0, 0);
+        left = next.value;
+      }
+      const n = Math.min(into.length, left.length);
+      into.set(left.subarray(0, n));
+      left.fill(0, 0, n);
+      left = left.subarray(n);
+      return into.subarray(0, n);
+    },
+    cancel: () => reader.cancel(),
+  };
+}
