@@ -10,7 +10,7 @@ import * as path from "node:path";
 
 const root = path.dirname(new URL(import.meta.url).pathname);
 /** One output of each build step: the oldest must be newer than every source. */
-const OUTPUTS = ["dist/index.js", "dist/browser/opensslwrap.js", "dist/web/worker.js"].map((p) => path.join(root, p));
+const OUTPUTS = ["dist/index.js", "dist/browser/opensslwrap.js", "dist/web/worker.js", "dist/upload/opensslwrap-upload.js"].map((p) => path.join(root, p));
 
 function newest(dir: string): number {
   let t = 0;

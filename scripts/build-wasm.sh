@@ -3,10 +3,12 @@
 # WASI (wasm32, preview1) module: wasm/openssl.wasm, plus wasm/manifest.json
 # describing exactly what went into it.
 #
-# Usage: bash scripts/build-wasm.sh [--check]
+# Usage: bash scripts/build-wasm.sh [--check | --fetch]
 #   (no option)  build, install wasm/openssl.wasm and (re)write wasm/manifest.json
 #   --check      build, then require the wasm's sha256 to equal the one recorded
 #                in the committed wasm/manifest.json (the manifest is not touched)
+#   --fetch      only download (if not cached) and verify the source tarball, and
+#                print its path (scripts/openssl-recipes.mjs uses it); no toolchain
 #
 # Environment (all optional):
 #   OPENSSL_TARBALL   path to openssl_<version>.orig.tar.gz (sha256 is verified)
@@ -73,11 +75,13 @@ CONFIGURE_OPTIONS=(
 # ------------------------------------------------------------------------------
 
 CHECK=0
+FETCH_ONLY=0
 case "${1:-}" in
   "") ;;
   --check) CHECK=1 ;;
+  --fetch) FETCH_ONLY=1 ;;
   -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-  *) echo "build-wasm.sh: unknown option '$1' (use --check or nothing)" >&2; exit 2 ;;
+  *) echo "build-wasm.sh: unknown option '$1' (use --check, --fetch or nothing)" >&2; exit 2 ;;
 esac
 
 die() { echo "build-wasm.sh: error: $*" >&2; exit 1; }
@@ -120,67 +124,6 @@ run_logged() {
     die "$name failed (full log: $log)"
   fi
 }
-
-# --------------------------------------------------------------------- toolchain
-BIN="$TMP/bin"   # holds the wasm-cc wrapper; only its *name* reaches OpenSSL
-mkdir -p "$BIN"
-
-if [[ -n "${WASI_SDK_PATH:-}" ]]; then
-  [[ -x "$WASI_SDK_PATH/bin/clang" ]] || die "WASI_SDK_PATH=$WASI_SDK_PATH has no bin/clang"
-  CLANG="$WASI_SDK_PATH/bin/clang"
-  SYSROOT_FLAG="--sysroot=$WASI_SDK_PATH/share/wasi-sysroot"
-  ln -s "$WASI_SDK_PATH/bin/llvm-ar" "$BIN/wasm-ar"
-  ln -s "$WASI_SDK_PATH/bin/llvm-ranlib" "$BIN/wasm-ranlib"
-  LD_VERSION="$("$WASI_SDK_PATH/bin/wasm-ld" --version | head -n1)"
-  LIBC_VERSION="wasi-sdk $(cat "$WASI_SDK_PATH/VERSION" 2>/dev/null | head -n1 || echo unknown)"
-else
-  # Debian packages: command/file that must exist -> package providing it.
-  missing=()
-  need_cmd()  { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
-  need_file() { [[ -e "$1" ]] || missing+=("$2"); }
-  need_cmd "clang-$LLVM_V" "clang-$LLVM_V"
-  need_cmd "wasm-ld-$LLVM_V" "lld-$LLVM_V"
-  need_cmd "llvm-ar-$LLVM_V" "llvm-$LLVM_V"
-  need_cmd "llvm-ranlib-$LLVM_V" "llvm-$LLVM_V"
-  need_file /usr/include/wasm32-wasi/stdio.h wasi-libc
-  need_file /usr/lib/wasm32-wasi/libwasi-emulated-signal.a wasi-libc
-  need_file "/usr/lib/llvm-$LLVM_V/lib/clang/$LLVM_V/lib/wasi/libclang_rt.builtins-wasm32.a" \
-            "libclang-rt-$LLVM_V-dev-wasm32"
-  need_cmd perl perl
-  need_cmd make make
-  need_cmd patch patch
-  if ((${#missing[@]})); then
-    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-    if [[ "$(id -u)" == 0 ]]; then
-      say "installing missing build tools: ${missing[*]}"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update
-      apt-get install -y --no-install-recommends "${missing[@]}"
-    else
-      echo "build-wasm.sh: missing build tools. Install them with:" >&2
-      echo "  sudo apt-get install -y ${missing[*]}" >&2
-      exit 1
-    fi
-  fi
-  CLANG="clang-$LLVM_V"
-  SYSROOT_FLAG=""   # Debian's clang finds /usr/{include,lib}/wasm32-wasi itself
-  ln -s "$(command -v "llvm-ar-$LLVM_V")" "$BIN/wasm-ar"
-  ln -s "$(command -v "llvm-ranlib-$LLVM_V")" "$BIN/wasm-ranlib"
-  LD_VERSION="$("wasm-ld-$LLVM_V" --version | head -n1)"
-  LIBC_VERSION="Debian wasi-libc $(dpkg-query -W -f='${Version}' wasi-libc 2>/dev/null || echo unknown)"
-fi
-CLANG_VERSION="$("$CLANG" --version | head -n1)"
-
-# The wrapper carries every flag that mentions a path, so OpenSSL's CFLAGS
-# (embedded in `openssl version -a`) stay path-free. -ffile-prefix-map rewrites
-# __FILE__ (used in error records) to a fixed /openssl-src.
-WRAPPER_FLAGS="--target=wasm32-wasi -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_GETPID"
-cat >"$BIN/wasm-cc" <<EOF
-#!/bin/sh
-exec "$CLANG" $SYSROOT_FLAG $WRAPPER_FLAGS -ffile-prefix-map=$SRC=/openssl-src "\$@"
-EOF
-chmod +x "$BIN/wasm-cc"
-export PATH="$BIN:$PATH"
 
 # ---------------------------------------------------------------------- source
 # Debian source archive download: a private apt configuration with a single
@@ -258,6 +201,84 @@ fi
 verify_tarball "$TARBALL"
 say "source: $TARBALL (sha256 $OPENSSL_SHA256)"
 
+if ((FETCH_ONLY)); then
+  echo "$TARBALL"
+  exit 0
+fi
+
+# --------------------------------------------------------------------- toolchain
+BIN="$TMP/bin"   # holds the wasm-cc wrapper; only its *name* reaches OpenSSL
+mkdir -p "$BIN"
+
+if [[ -n "${WASI_SDK_PATH:-}" ]]; then
+  [[ -x "$WASI_SDK_PATH/bin/clang" ]] || die "WASI_SDK_PATH=$WASI_SDK_PATH has no bin/clang"
+  CLANG="$WASI_SDK_PATH/bin/clang"
+  SYSROOT_FLAG="--sysroot=$WASI_SDK_PATH/share/wasi-sysroot"
+  ln -s "$WASI_SDK_PATH/bin/llvm-ar" "$BIN/wasm-ar"
+  ln -s "$WASI_SDK_PATH/bin/llvm-ranlib" "$BIN/wasm-ranlib"
+  LD_VERSION="$("$WASI_SDK_PATH/bin/wasm-ld" --version | head -n1)"
+  LIBC_VERSION="wasi-sdk $(cat "$WASI_SDK_PATH/VERSION" 2>/dev/null | head -n1 || echo unknown)"
+else
+  # Debian packages: command/file that must exist -> package providing it.
+  missing=()
+  need_cmd()  { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+  need_file() { [[ -e "$1" ]] || missing+=("$2"); }
+  need_cmd "clang-$LLVM_V" "clang-$LLVM_V"
+  need_cmd "wasm-ld-$LLVM_V" "lld-$LLVM_V"
+  need_cmd "llvm-ar-$LLVM_V" "llvm-$LLVM_V"
+  need_cmd "llvm-ranlib-$LLVM_V" "llvm-$LLVM_V"
+  need_file /usr/include/wasm32-wasi/stdio.h wasi-libc
+  need_file /usr/lib/wasm32-wasi/libwasi-emulated-signal.a wasi-libc
+  need_file "/usr/lib/llvm-$LLVM_V/lib/clang/$LLVM_V/lib/wasi/libclang_rt.builtins-wasm32.a" \
+            "libclang-rt-$LLVM_V-dev-wasm32"
+  need_cmd perl perl
+  need_cmd make make
+  need_cmd patch patch
+  if ((${#missing[@]})); then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    if [[ "$(id -u)" == 0 ]]; then
+      say "installing missing build tools: ${missing[*]}"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update
+      apt-get install -y --no-install-recommends "${missing[@]}"
+    else
+      echo "build-wasm.sh: missing build tools. Install them with:" >&2
+      echo "  sudo apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  CLANG="clang-$LLVM_V"
+  SYSROOT_FLAG=""   # Debian's clang finds /usr/{include,lib}/wasm32-wasi itself
+  ln -s "$(command -v "llvm-ar-$LLVM_V")" "$BIN/wasm-ar"
+  ln -s "$(command -v "llvm-ranlib-$LLVM_V")" "$BIN/wasm-ranlib"
+  LD_VERSION="$("wasm-ld-$LLVM_V" --version | head -n1)"
+  LIBC_VERSION="Debian wasi-libc $(dpkg-query -W -f='${Version}' wasi-libc 2>/dev/null || echo unknown)"
+fi
+CLANG_VERSION="$("$CLANG" --version | head -n1)"
+
+# The wrapper carries every flag that mentions a path, so OpenSSL's CFLAGS
+# (embedded in `openssl version -a`) stay path-free. -ffile-prefix-map rewrites
+# __FILE__ (used in error records) to a fixed /openssl-src.
+WRAPPER_FLAGS="--target=wasm32-wasi -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_GETPID"
+cat >"$BIN/wasm-cc" <<EOF
+#!/bin/sh
+exec "$CLANG" $SYSROOT_FLAG $WRAPPER_FLAGS -ffile-prefix-map=$SRC=/openssl-src "\$@"
+EOF
+chmod +x "$BIN/wasm-cc"
+# clang runs `wasm-opt OUT -Ox -o OUT` on the linked module when it finds a wasm-opt on PATH
+# (binaryen: e.g. npm's node_modules/.bin under `npm install`, through jco's dependencies), which
+# gives a different wasm. The pinned build has no such pass: this wasm-opt, first on PATH, leaves
+# the module as linked, and refuses any other use.
+cat >"$BIN/wasm-opt" <<'SHIM'
+#!/bin/sh
+[ "$#" -eq 4 ] && [ "$3" = "-o" ] && [ "$1" = "$4" ] && exit 0
+echo "build-wasm.sh: unexpected wasm-opt call: $*" >&2
+exit 1
+SHIM
+chmod +x "$BIN/wasm-opt"
+export PATH="$BIN:$PATH"
+
+# ------------------------------------------------------------ unpack and patch
 rm -rf "$SRC"
 tar -C "$BUILD_DIR" --no-same-owner -xzf "$TARBALL"
 [[ -f "$SRC/Configure" ]] || die "$TARBALL did not unpack to $SRC"

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 // Builds the browser library and the static web page with esbuild:
-//   src/browser.ts -> dist/browser/opensslwrap.js (+ openssl.wasm, manifest.json next to it)
-//   src/browser-openssl.ts -> dist/browser/openssl.js (the `opensslwrap/openssl` subpath)
+//   src/browser.ts -> dist/browser/opensslwrap.js (loads the package's own wasm/openssl.wasm)
+//   src/browser-openssl.ts -> dist/browser/openssl.js (the `opensslwrap/openssl` subpath, the same engine)
 //   web/app.ts     -> dist/web/app.js
-//   web/worker.ts  -> dist/web/worker.js
+//   web/worker.ts  -> dist/web/worker.js (loads openssl.wasm next to the page)
 //   src/runtime/browser/mac-worker.ts -> dist/web/mac-worker.js and dist/browser/mac-worker.js
 //   web/index.html, web/style.css, web/favicon.svg, wasm/openssl.wasm, wasm/manifest.json -> dist/web/
-// The wasm's sha256 from wasm/manifest.json is built into the bundles (checked here first), and
-// any Node import reaching a browser bundle fails the build.
+// dist/web/ is the complete static site of the repo; the npm package leaves its wasm copy out
+// (package.json "files") and `opensslwrap serve` hands out the package's wasm/ instead, so the
+// engine ships once. The wasm's sha256 from wasm/manifest.json is built into the bundles (checked
+// here first), and any Node import reaching a browser bundle fails the build.
 import { createHash } from "node:crypto";
-import { builtinModules } from "node:module";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { noNode } from "./esbuild-no-node.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const at = (...p) => path.join(root, ...p);
@@ -30,20 +32,6 @@ if (!fs.existsSync(at("wasm", "openssl.wasm"))) fail("wasm/openssl.wasm is missi
 const actual = createHash("sha256").update(fs.readFileSync(at("wasm", "openssl.wasm"))).digest("hex");
 if (actual !== sha256) fail(`wasm/openssl.wasm sha256 ${actual} is not the manifest's ${sha256}`);
 
-/** Refuses Node built-ins (node:fs, fs, path, ...) in a browser bundle, naming the importer. */
-const nodeBuiltins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
-const noNode = {
-  name: "no-node-imports",
-  setup(build) {
-    build.onResolve({ filter: /.*/ }, (args) => {
-      if (args.path.startsWith("node:") || nodeBuiltins.has(args.path)) {
-        return { errors: [{ text: `Node module "${args.path}" imported by ${path.relative(root, args.importer)}: browser bundles must stay runtime-neutral` }] };
-      }
-      return undefined;
-    });
-  },
-};
-
 const common = {
   bundle: true,
   format: "esm",
@@ -58,21 +46,22 @@ const common = {
 };
 
 const builds = [
-  { entryPoints: [at("src", "browser.ts")], outfile: at("dist", "browser", "opensslwrap.js") },
-  { entryPoints: [at("src", "browser-openssl.ts")], outfile: at("dist", "browser", "openssl.js") },
-  { entryPoints: [at("web", "app.ts")], outfile: at("dist", "web", "app.js") },
-  { entryPoints: [at("web", "worker.ts")], outfile: at("dist", "web", "worker.js") },
-  { entryPoints: [at("src", "runtime", "browser", "mac-worker.ts")], outfile: at("dist", "web", "mac-worker.js") },
-  { entryPoints: [at("src", "runtime", "browser", "mac-worker.ts")], outfile: at("dist", "browser", "mac-worker.js") },
+  // Each bundle's path to the engine, relative to the bundle itself.
+  { entryPoints: [at("src", "browser.ts")], outfile: at("dist", "browser", "opensslwrap.js"), wasmPath: "../../wasm/openssl.wasm" },
+  { entryPoints: [at("src", "browser-openssl.ts")], outfile: at("dist", "browser", "openssl.js"), wasmPath: "../../wasm/openssl.wasm" },
+  { entryPoints: [at("web", "app.ts")], outfile: at("dist", "web", "app.js"), wasmPath: "./openssl.wasm" },
+  { entryPoints: [at("web", "worker.ts")], outfile: at("dist", "web", "worker.js"), wasmPath: "./openssl.wasm" },
+  { entryPoints: [at("src", "runtime", "browser", "mac-worker.ts")], outfile: at("dist", "web", "mac-worker.js"), wasmPath: "./openssl.wasm" },
+  { entryPoints: [at("src", "runtime", "browser", "mac-worker.ts")], outfile: at("dist", "browser", "mac-worker.js"), wasmPath: "../../wasm/openssl.wasm" },
 ];
 
 fs.rmSync(at("dist", "web"), { recursive: true, force: true });
 fs.rmSync(at("dist", "browser"), { recursive: true, force: true });
 
-for (const options of builds) {
+for (const { wasmPath, ...options } of builds) {
   let result;
   try {
-    result = await esbuild.build({ ...common, ...options });
+    result = await esbuild.build({ ...common, ...options, define: { ...common.define, __OPENSSLWRAP_WASM_PATH__: JSON.stringify(wasmPath) } });
   } catch {
     fail(`bundling ${path.relative(root, options.entryPoints[0])} failed (see above)`);
   }
@@ -87,8 +76,6 @@ const copies = [
   [at("web", "favicon.svg"), at("dist", "web", "favicon.svg")],
   [at("wasm", "openssl.wasm"), at("dist", "web", "openssl.wasm")],
   [at("wasm", "manifest.json"), at("dist", "web", "manifest.json")],
-  [at("wasm", "openssl.wasm"), at("dist", "browser", "openssl.wasm")],
-  [at("wasm", "manifest.json"), at("dist", "browser", "manifest.json")],
 ];
 for (const [from, to] of copies) {
   fs.copyFileSync(from, to);

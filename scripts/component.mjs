@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Makes a WASI 0.2 component of the pinned engine, on demand (not part of npm test or CI):
+// Makes a WASI 0.2 component of the pinned engine (test/component.test.ts runs it in `npm test`):
 //   node scripts/component.mjs [--no-check]      -> build/openssl.component.wasm
-// with jco (@bytecodealliance/jco) from node_modules if installed there, else fetched once by npx
-// from the npm registry. OpenSSL is not rebuilt: wasm/openssl.wasm (checked against
-// wasm/manifest.json) is wrapped with jco's WASI preview1 command adapter (`jco new --wasi-command`).
+// with jco (@bytecodealliance/jco, a devDependency). OpenSSL is not rebuilt: wasm/openssl.wasm
+// (checked against wasm/manifest.json) is wrapped with jco's WASI preview1 command adapter
+// (`jco new --wasi-command`).
 //
 // One change to the core module is needed first. The adapter keeps its state in one page of the
 // module's memory, which it allocates through an exported `cabi_realloc`; our module has none
@@ -16,16 +16,16 @@
 // and, adapted, build/openssl.component.wasm.
 //
 // Then it runs checks through `jco run` (Node + @bytecodealliance/preview2-shim): `version`, a
-// SHA-256 known answer on stdin, `rand`, an RSA key generated to stdout, and an unknown command's
-// exit code. `jco run` gives the component no filesystem by default; a module passed with
-// --jco-import that calls preview2-shim's `_setPreopens({ "/": "/" })` gives it the host's.
+// SHA-256 known answer on stdin, `rand`, an RSA key generated to stdout, a file read and a file
+// written, and an unknown command's exit code. `jco run` gives the component no filesystem by
+// default; a module passed with --jco-import that calls preview2-shim's `_setPreopens` gives it
+// a host folder.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const JCO_VERSION = '1.35.0';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'build');
 const check = !process.argv.includes('--no-check');
@@ -35,18 +35,19 @@ function fail(message) {
   process.exit(1);
 }
 
-/** jco from node_modules/.bin, else `npx --yes -p @bytecodealliance/jco@VERSION jco`. */
-function jcoCommand() {
-  const local = join(root, 'node_modules', '.bin', 'jco');
-  if (existsSync(local)) return { cmd: local, pre: [], where: 'node_modules' };
-  return { cmd: 'npx', pre: ['--yes', '-p', `@bytecodealliance/jco@${JCO_VERSION}`, 'jco'], where: `npx @bytecodealliance/jco@${JCO_VERSION}` };
+/** jco's command-line entry, run by this Node (no .bin shim: the same on every OS). */
+function jcoEntry() {
+  const dir = join(root, 'node_modules', '@bytecodealliance', 'jco');
+  if (!existsSync(join(dir, 'package.json'))) fail('@bytecodealliance/jco is not installed (npm install)');
+  const { bin } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  return join(dir, typeof bin === 'string' ? bin : bin.jco);
 }
 
-const jco = jcoCommand();
+const jco = jcoEntry();
 
 function runJco(args, { input, allowFailure = false } = {}) {
-  const r = spawnSync(jco.cmd, [...jco.pre, ...args], { cwd: root, input, maxBuffer: 1 << 26 });
-  if (r.error) fail(`cannot run jco (${jco.where}): ${r.error.message}`);
+  const r = spawnSync(process.execPath, [jco, ...args], { cwd: root, input, maxBuffer: 1 << 26 });
+  if (r.error) fail(`cannot run jco: ${r.error.message}`);
   if (r.status !== 0 && !allowFailure) fail(`jco ${args[0]} failed (exit ${r.status}):\n${r.stderr.toString()}`);
   return r;
 }
@@ -89,7 +90,7 @@ runJco(['new', core, '--wasi-command', '-o', component]);
 const wit = runJco(['wit', component]).stdout.toString();
 if (!wit.includes('export wasi:cli/run@0.2')) fail(`the component does not export wasi:cli/run@0.2:\n${wit}`);
 const t1 = performance.now();
-console.log(`component: ${component} (${readFileSync(component).length} bytes, jco from ${jco.where}, ${((t1 - t0) / 1000).toFixed(1)} s)`);
+console.log(`component: ${component} (${readFileSync(component).length} bytes, ${((t1 - t0) / 1000).toFixed(1)} s)`);
 console.log(`component: world imports ${[...wit.matchAll(/import (wasi:[a-z-]+\/[a-z-]+)@/g)].map((m) => m[1]).join(', ')}`);
 if (!check) process.exit(0);
 
@@ -108,6 +109,23 @@ for (const [label, args, input, good] of checks) {
   ok &&= pass;
   console.log(`component: ${pass ? 'ok  ' : 'FAIL'} ${label}${pass ? '' : ` (exit ${r.status}): ${stdout.slice(0, 200)}${r.stderr.toString().slice(0, 800)}`}`);
 }
+// File I/O: a host folder preopened as the guest's /data by a module run before the component
+// (--jco-import). It sits in the --jco-dir folder, so that its import of preview2-shim resolves to
+// the instance jco's runner uses (jco links it into that folder's node_modules).
+const runDir = join(out, 'jco-run');
+const data = join(out, 'component-data');
+rmSync(runDir, { recursive: true, force: true });
+rmSync(data, { recursive: true, force: true });
+mkdirSync(runDir, { recursive: true });
+mkdirSync(data, { recursive: true });
+writeFileSync(join(runDir, 'preopens.mjs'), `import { _setPreopens } from "@bytecodealliance/preview2-shim/filesystem";\n_setPreopens({ "/data": ${JSON.stringify(data)} });\n`);
+writeFileSync(join(data, 'abc.txt'), 'abc');
+const io = runJco(['run', '--jco-dir', runDir, '--jco-import', join(runDir, 'preopens.mjs'), component, 'dgst', '-sha256', '-r', '-out', '/data/digest.txt', '/data/abc.txt'], { allowFailure: true });
+const written = existsSync(join(data, 'digest.txt')) ? readFileSync(join(data, 'digest.txt'), 'utf8') : '';
+const ioPasses = io.status === 0 && written.startsWith('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad *');
+ok &&= ioPasses;
+console.log(`component: ${ioPasses ? 'ok  ' : 'FAIL'} file I/O: reads /data/abc.txt, writes /data/digest.txt${ioPasses ? '' : ` (exit ${io.status}): ${written}${io.stderr.toString().slice(0, 800)}`}`);
+
 const bad = runJco(['run', component, 'nosuchcmd'], { allowFailure: true });
 const exitPasses = bad.status === 1 && bad.stderr.toString().includes("Invalid command 'nosuchcmd'");
 ok &&= exitPasses;

@@ -1,6 +1,6 @@
 /**
  * opensslwrap for browsers: the verbs on `File`s and on bytes, key helpers and the error classes.
- * The engine is `openssl.wasm` next to this module (or where `configureEngine({ wasmUrl })` says),
+ * The engine is the package's `wasm/openssl.wasm` (or where `configureEngine({ wasmUrl })` says),
  * checked against the pinned sha256 before it is used.
  *
  * The byte verbs work on the main thread. For large files, run the library in a dedicated Web
@@ -13,8 +13,8 @@
  */
 import type { DecryptOptions } from "./api/decrypt.js";
 import { withEncrypter, type Encrypter, type EncrypterOptions, type EncryptOptions, type Recipients } from "./api/encrypter.js";
-import type { BundleInfo } from "./api/info.js";
-import type { KeyPair } from "./api/keys.js";
+import type { BundleInfo, ReadMetaOptions } from "./api/info.js";
+import { answer, type KeyPair, type NewKeyOptions, type VerifyOptions } from "./api/keys.js";
 import { verbsOn } from "./api/verbs.js";
 import type { Context } from "./bundle/context.js";
 import type { RsaPublicKey } from "./bundle/keys.js";
@@ -41,8 +41,9 @@ export function encryptBlob(file: File, o: Recipients & blobs.EncryptBlobOptions
 }
 
 /**
- * Decrypts a bundle to browser storage; the tag is checked before any plaintext is kept.
- * @throws DecryptError, PrivateKeyError, PassphraseError, IntegrityError, FormatError
+ * Decrypts a bundle to browser storage; the tag, and the signature of each of `signers` if given,
+ * are checked before any plaintext is written.
+ * @throws DecryptError, PrivateKeyError, PassphraseError, IntegrityError, FormatError, SignatureError
  */
 export function decryptBlob(bundle: File, o: DecryptOptions & blobs.BlobRunOptions): Promise<{ output: blobs.BrowserOutput; meta: Meta | LegacyInfo }> {
   return blobs.decryptBlob(ctx(), bundle, o);
@@ -56,9 +57,9 @@ export function rotateBlob(bundle: File, privateKey: KeyInput, o: Recipients & b
   return withEncrypter(ctx(), o, (encrypter) => blobs.rotateBlob(encrypter, bundle, privateKey, o));
 }
 
-/** A bundle's meta-data, no key needed. @throws FormatError, IntegrityError */
-export function readMetaBlob(bundle: Blob): Promise<BundleInfo> {
-  return blobs.readMetaBlob(ctx(), bundle);
+/** A bundle's meta-data, no key needed; with `signers`, whether each signed it. @throws FormatError, IntegrityError, PublicKeyError */
+export function readMetaBlob(bundle: Blob, o?: ReadMetaOptions): Promise<BundleInfo> {
+  return blobs.readMetaBlob(ctx(), bundle, o);
 }
 
 /** The RSA-PSS (SHA-256) signature of a file, raw bytes. @throws PrivateKeyError, PassphraseError */
@@ -66,17 +67,21 @@ export function signBlob(file: Blob, privateKey: KeyInput): Promise<Uint8Array> 
   return blobs.signBlob(ctx(), file, privateKey);
 }
 
-/** Whether a signature file (base64 or raw) is the public key's over the file. @throws PublicKeyError */
-export function verifyBlob(file: Blob, publicKey: Blob, signature: Blob): Promise<boolean> {
-  return blobs.verifyBlob(ctx(), file, publicKey, signature);
+/**
+ * Whether a signature file (base64 text or raw; the signature exactly the key's modulus length) is
+ * the public key's over the file; when not, `onReason` is told why. @throws PublicKeyError, KeyTooShortError
+ */
+export async function verifyBlob(file: Blob, publicKey: Blob, signature: Blob, o?: VerifyOptions): Promise<boolean> {
+  return answer(await blobs.verifyBlob(ctx(), file, publicKey, signature), o);
 }
 
-export const { encryptBytes, decryptBytes, rotateBytes, signBytes, verifyBytes, generateKeyPair, readPublicKey, fingerprint, createEncrypter, selftest } = verbsOn(ctx);
+export const { encryptBytes, decryptBytes, rotateBytes, signBytes, verifyBytes, generateKeyPair, readPublicKey, readPublicKeys, fingerprint, createEncrypter, selftest } = verbsOn(ctx);
 
 export { loadBrowserEngine, type BrowserEngineOptions } from "./runtime/browser/engine.js";
 export type { BrowserContextOptions } from "./runtime/browser/context.js";
-export { releaseOutput } from "./runtime/browser/files.js";
-export { DecryptError, FileBusyError, FileExistsError, FormatError, IntegrityError, KeyTooShortError, OpensslwrapError, PassphraseError, PrivateKeyError, PublicKeyError } from "./bundle/errors.js";
+export { releaseOutput } from "./runtime/browser/opfs.js";
+export { DecryptError, FileBusyError, FileExistsError, FormatError, IntegrityError, KeyTooShortError, OpensslwrapError, PassphraseError, PrivateKeyError, PublicKeyError, SignatureError } from "./bundle/errors.js";
 export { EngineIntegrityError, OpenSSLError } from "./openssl/errors.js";
-export type { BundleInfo, DecryptOptions, EncryptOptions, EncrypterOptions, Encrypter, KeyInput, KeyPair, LegacyInfo, Meta, Recipients, RsaPublicKey };
+export type { PublicKeyInput, SignatureCheck } from "./api/signatures.js";
+export type { BundleInfo, ReadMetaOptions, NewKeyOptions, VerifyOptions, DecryptOptions, EncryptOptions, EncrypterOptions, Encrypter, KeyInput, KeyPair, LegacyInfo, Meta, Recipients, RsaPublicKey };
 export type { Abortable, BlobRunOptions, BrowserOutput, EncryptBlobOptions, Phase, Progress } from "./verbs/browser.js";

@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cli } from "./helpers/cli.js";
+import { CLI, cli } from "./helpers/cli.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "osw-cli-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -53,5 +53,78 @@ describe("opensslwrap", () => {
     const r = cli(["frobnicate"], tmp);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("unknown command 'frobnicate'");
+  });
+});
+
+describe("opensslwrap openssl: the host environment, as for a native program", () => {
+  const randConf = "openssl_conf = oc\n[oc]\nrandom = rs\n[rs]\nrandom = CTR-DRBG\ncipher = $ENV::DRBG_CIPHER\n";
+
+  it("reads OPENSSL_CONF (relative to the working folder) and $ENV::NAME inside it", () => {
+    fs.writeFileSync(path.join(tmp, "r.cnf"), randConf);
+    const env = { ...process.env, OPENSSL_CONF: "r.cnf", DRBG_CIPHER: "AES-128-CTR" };
+    const r = cli(["openssl", "list", "--random-instances"], tmp, undefined, env);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.toString()).toContain("cipher: 'AES-128-CTR'");
+    expect(cli(["openssl", "list", "--random-instances"], tmp).stdout.toString()).toContain("cipher: 'AES-256-CTR'");
+  });
+
+  it("takes -passin env:NAME", () => {
+    const env = { ...process.env, KEY_PASS: "correct horse battery" };
+    expect(cli(["openssl", "genpkey", "-algorithm", "ED25519", "-aes256", "-pass", "env:KEY_PASS", "-out", "ek.pem"], tmp, undefined, env).status).toBe(0);
+    execFileSync("openssl", ["pkey", "-in", path.join(tmp, "ek.pem"), "-passin", "pass:correct horse battery", "-noout"]);
+  });
+
+  it("keeps its own working folder whatever OPENSSLWRAP_CWD the host has", () => {
+    fs.writeFileSync(path.join(tmp, "here.txt"), "abc");
+    const r = cli(["openssl", "dgst", "-sha256", "-r", "here.txt"], tmp, undefined, { ...process.env, OPENSSLWRAP_CWD: "/" });
+    expect(r.stdout.toString()).toMatch(/^ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad \*here.txt/);
+  });
+});
+
+describe.skipIf(process.platform === "win32")("opensslwrap openssl: outputs that are not regular files", () => {
+  it("writes to /dev/null", () => {
+    const r = cli(["openssl", "rand", "-out", "/dev/null", "1"], tmp);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  it("writes to /dev/stdout and reads /dev/stdin when they are pipes", () => {
+    const out = execFileSync("sh", ["-c", '"$0" "$1" openssl rand -hex -out /dev/stdout 8 | cat', process.execPath, CLI], { cwd: tmp });
+    expect(out.toString()).toMatch(/^[0-9a-f]{16}\n$/);
+    const dgst = execFileSync("sh", ["-c", 'printf abc | "$0" "$1" openssl dgst -sha256 -r /dev/stdin', process.execPath, CLI], { cwd: tmp });
+    expect(dgst.toString()).toMatch(/^ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad /);
+  });
+
+  it("fails on /dev/stdout as native openssl does when stdout is a socket (Node's child stdio)", () => {
+    const args = ["rand", "-hex", "-out", "/dev/stdout", "8"];
+    const ours = cli(["openssl", ...args], tmp);
+    const native = spawnSync("openssl", args, { cwd: tmp });
+    expect([ours.status, native.status]).toEqual([1, 1]);
+    expect(ours.stderr.split("\n")[0]).toBe(native.stderr.toString().split("\n")[0]);
+  });
+
+  it("writes to and reads from a named pipe", async () => {
+    const fifo = path.join(tmp, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    // The reader runs on its own: opening a FIFO for writing waits for one (as it does natively).
+    const reader = spawn("cat", [fifo]);
+    const read = new Promise<string>((resolve) => {
+      let text = "";
+      reader.stdout.on("data", (c: Buffer) => (text += c.toString()));
+      reader.on("close", () => resolve(text));
+    });
+    const w = cli(["openssl", "rand", "-hex", "-out", "fifo", "8"], tmp);
+    expect(w.stderr).toBe("");
+    expect(await read).toMatch(/^[0-9a-f]{16}\n$/);
+    const writer = spawn("sh", ["-c", 'printf abc > "$1"', "sh", fifo]);
+    const r = cli(["openssl", "dgst", "-sha256", "-r", "fifo"], tmp);
+    await new Promise((resolve) => writer.on("close", resolve));
+    expect(r.stdout.toString()).toMatch(/^ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad \*fifo/);
+  });
+
+  it("still truncates a regular file it overwrites", () => {
+    fs.writeFileSync(path.join(tmp, "old.txt"), "a much longer stale content than 8 random bytes\n");
+    expect(cli(["openssl", "rand", "-hex", "-out", "old.txt", "4"], tmp).status).toBe(0);
+    expect(fs.readFileSync(path.join(tmp, "old.txt"), "utf8")).toMatch(/^[0-9a-f]{8}\n$/);
   });
 });

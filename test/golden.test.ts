@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,7 +11,7 @@ import { runOpenSSL } from "../src/openssl-api.js";
 import { startServer, type RunningServer } from "../src/cli/serve.js";
 import { setTestSource } from "../src/openssl/test-seam.js";
 import { launchBrowser, type Browser } from "./browser/helpers.js";
-import { B_PRIV, computeGolden } from "./golden/vector.js";
+import { B_PRIV, computeGolden, FIXED_COMMANDS, goldenPlaintext } from "./golden/vector.js";
 
 /**
  * Node, Deno and Chromium, given the same inputs and the same injected randomness (a test-only
@@ -19,6 +20,7 @@ import { B_PRIV, computeGolden } from "./golden/vector.js";
  */
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SCRIPT = path.join(ROOT, "scripts/decrypt-with-openssl.sh");
+const PORTABLE_GOLDEN = path.join(ROOT, "test/portable/golden");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "osw-golden-"));
 type Golden = { hashes: Record<string, string>; bundle: Uint8Array };
 const results: Record<string, Golden> = {};
@@ -50,6 +52,27 @@ describe("the golden vector", () => {
     const { plaintext } = await decryptBytes(node.bundle, { privateKey: { key: new TextEncoder().encode(B_PRIV) } });
     expect(plaintext.length).toBe(100_003);
     decryptsEverywhere(node, "node");
+  });
+
+  it("is the portable suite's fixture (test/portable/golden/: the bundle, the keys, the fixed commands and their hashes)", async () => {
+    const node = results["node"];
+    if (node === undefined) throw new Error("no Node result");
+    const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+    const fixture = {
+      about: "The golden vector of test/golden/vector.ts for the portable suite; written by OPENSSLWRAP_WRITE_GOLDEN=1 npx vitest run test/golden.test.ts",
+      name: "golden.bin",
+      note: "golden vector",
+      plaintextSha256: sha(goldenPlaintext()),
+      privateKey: B_PRIV,
+      commands: Object.fromEntries(Object.entries(FIXED_COMMANDS).map(([name, argv]) => [name, { argv, sha256: node.hashes[name] }])),
+    };
+    if (process.env["OPENSSLWRAP_WRITE_GOLDEN"] === "1") {
+      fs.writeFileSync(path.join(PORTABLE_GOLDEN, "golden.json"), `${JSON.stringify(fixture, null, 2)}\n`);
+      fs.writeFileSync(path.join(PORTABLE_GOLDEN, "golden.enc"), node.bundle);
+    }
+    expect(JSON.parse(fs.readFileSync(path.join(PORTABLE_GOLDEN, "golden.json"), "utf8"))).toEqual(fixture);
+    // The committed bundle is an earlier run of the same vector: byte-identical while the format holds.
+    expect(sha(fs.readFileSync(path.join(PORTABLE_GOLDEN, "golden.enc")))).toBe(node.hashes["bundle"]);
   });
 
   it("is the same under Deno", () => {

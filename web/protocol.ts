@@ -65,7 +65,7 @@ export type Result =
   | { op: "genkeys"; outputs: Output[]; fingerprint: string; bits: number }
   | { op: "info"; info: unknown }
   | { op: "sign"; outputs: Output[] }
-  | { op: "verify"; verified: boolean }
+  | { op: "verify"; verified: boolean; reason?: string }
   | { op: "selftest"; ok: boolean; lines: string[] }
   | { op: "release" }
   | { op: "cancel" };

@@ -85,7 +85,7 @@ export async function verifySection(s: Section, page: Page): Promise<void> {
   s.show(
     r.verified
       ? text("p", `verified: ${file.name} is exactly what the key's holder signed`, "verdict ok")
-      : text("p", `NOT verified: ${file.name} was changed, or was not signed with this key`, "verdict bad"),
+      : text("p", `NOT verified: ${r.reason ?? `${file.name} was changed, or was not signed with this key`}`, "verdict bad"),
   );
 }
 

@@ -5,8 +5,8 @@
  */
 import { errorLine, FormatError } from "../src/bundle/errors.js";
 import { isLegacySource } from "../src/bundle/legacy.js";
-import { BlobFile } from "../src/runtime/browser/blob-file.js";
-import { releaseOutput } from "../src/runtime/browser/files.js";
+import { BlobFile } from "../src/runtime/browser/files.js";
+import { releaseOutput } from "../src/runtime/browser/opfs.js";
 import type { Abortable, BrowserOutput, Progress } from "../src/verbs/browser.js";
 import type { Output, Outputs, ProgressMessage } from "./protocol.js";
 import { crc32, storedZip, uniqueNames } from "./zip.js";

@@ -8,7 +8,7 @@ import type { Context } from "../src/bundle/context.js";
 import { readPrivateKey } from "../src/bundle/keys.js";
 import type { HistoryEntry, Meta } from "../src/bundle/meta.js";
 import type { KeyInput } from "../src/openssl/index.js";
-import { readSmall } from "../src/runtime/browser/blob-file.js";
+import { readSmall } from "../src/runtime/browser/files.js";
 import { decryptBlob, encryptBlob, rotateBlob, type EncryptBlobOptions } from "../src/verbs/browser.js";
 import type { Request, Result } from "./protocol.js";
 import { eachFile, packed, type RunEnv } from "./worker-files.js";
@@ -67,7 +67,7 @@ const whom = (m: Pick<Meta, "recipients">) => (m.recipients ?? []).map((k) => `$
 
 /** What a rotated bundle says of itself: whom it is for now, and for whom it was before. */
 function rotationDetail(name: string, meta: Meta): string {
-  const before = (meta.history ?? []).map((h: HistoryEntry) => `${whom(h)}${h.rotated === undefined ? "" : ` until ${h.rotated}`}`);
+  const before = (meta.history ?? []).map((h: HistoryEntry) => `${"converted" in h ? `a ${h.format} bundle` : whom(h)}${h.rotated === undefined ? "" : ` until ${h.rotated}`}`);
   return `${name}: now for ${whom(meta)}; before: ${before.join("; ") || "(no history recorded)"}`;
 }
 

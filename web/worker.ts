@@ -8,9 +8,10 @@ import { selftest } from "../src/api/selftest.js";
 import { errorLine } from "../src/bundle/errors.js";
 import { readPublicKey } from "../src/bundle/keys.js";
 import { browserContext } from "../src/runtime/browser/context.js";
-import { readSmall } from "../src/runtime/browser/blob-file.js";
-import { outputStorage, releaseOutput } from "../src/runtime/browser/files.js";
-import { readMetaBlob, signatureBytes, signBlob, verifyBlob } from "../src/verbs/browser.js";
+import { signatureBytes } from "../src/api/keys.js";
+import { readSmall } from "../src/runtime/browser/files.js";
+import { outputStorage, releaseOutput } from "../src/runtime/browser/opfs.js";
+import { readMetaBlob, signBlob, verifyBlob } from "../src/verbs/browser.js";
 import type { Abortable } from "../src/verbs/browser.js";
 import type { ProgressMessage, Request, Response, Result } from "./protocol.js";
 import { failureLine, type RunEnv } from "./worker-files.js";
@@ -58,10 +59,18 @@ function progressFor(id: number): (p: ProgressMessage) => void {
 
 const base64 = (bytes: Uint8Array): string => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
 
-/** A signature of the key's length (base64 or raw), or a one-line refusal: a text file is not a signature. */
+/** Printable text (and white space) only: what a raw signature almost never is. */
+const isText = (bytes: Uint8Array): boolean => bytes.every((b) => (b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d);
+
+/**
+ * A one-line refusal for a text file given as the signature (not the base64 text of one): it is
+ * not a signature at all. Other files of the wrong length get the verdict's reason.
+ */
 async function checkedSignature(signature: File, publicKey: File): Promise<void> {
+  const raw = readSmall(signature, "signature");
+  const bytes = signatureBytes(raw);
+  if (bytes !== raw || !isText(raw)) return;
   const key = await readPublicKey(ctx, readSmall(publicKey, "public key"));
-  const bytes = signatureBytes(readSmall(signature, "signature"));
   if (bytes.length !== key.bits / 8) throw new RequestError(`${signature.name} is not a signature (an RSA-${key.bits} signature is ${key.bits / 8} bytes, as base64 text or raw; this file gives ${bytes.length})`);
 }
 
@@ -99,7 +108,8 @@ async function run(r: Request, env: RunEnv): Promise<Result> {
       if (signature === undefined) throw new RequestError("choose the signature (.sig) file");
       const [publicKey] = need(r.keys, "the signer's public key file");
       await checkedSignature(signature, publicKey);
-      return { op: "verify", verified: await verifyBlob(ctx, file, publicKey, signature) };
+      const v = await verifyBlob(ctx, file, publicKey, signature);
+      return { op: "verify", verified: v.ok, reason: v.reason };
     }
     case "selftest": {
       const lines: string[] = [];

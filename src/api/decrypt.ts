@@ -4,14 +4,21 @@ import type { EngineChoice } from "../bundle/bulk/engine.js";
 import type { Context } from "../bundle/context.js";
 import { FormatError } from "../bundle/errors.js";
 import { readPrivateKey } from "../bundle/keys.js";
-import { decryptLegacy, isLegacySource, type LegacyInfo } from "../bundle/legacy.js";
+import { decryptLegacy, isLegacySource, legacyOriginalName, unprotectedWarning, type LegacyInfo } from "../bundle/legacy.js";
 import type { Meta } from "../bundle/meta.js";
 import type { ByteSource } from "../bundle/tar.js";
 import { openBundle, openJob, unwrap } from "../bundle/v2.js";
 import { outputName } from "./names.js";
+import { readKeys, requireSigners, type PublicKeyInput } from "./signatures.js";
 
 export interface DecryptOptions {
   privateKey: KeyInput;
+  /**
+   * Keys that must have signed the bundle (each one; PEM or DER bytes, or keys from
+   * `readPublicKey`): checked before the key is unwrapped and any plaintext written, else a
+   * SignatureError naming the first key that did not sign. Costs one pass over the payload per key.
+   */
+  signers?: readonly PublicKeyInput[];
   /** "wasm" keeps all cryptography in the wasm engine. */
   engine?: EngineChoice;
   /** Told, one line each, what was done differently (e.g. a recorded name this system cannot use, changed). */
@@ -35,7 +42,14 @@ export interface PendingOutput<R> {
 }
 
 /** Makes the output for a decrypted file of `size` bytes whose default name is `name` (see `outputName`). */
-export type OutputPlace<R> = (name: string, size: number) => Promise<PendingOutput<R>>;
+export interface OutputPlace<R> {
+  (name: string, size: number): Promise<PendingOutput<R>>;
+  /**
+   * What is written cannot be taken back (standard output, a pipe): the tag is then checked in a
+   * pass of its own before the first byte is written, whatever the payload's size (`OpenJob.tagFirst`).
+   */
+  readonly irrevocable?: boolean;
+}
 
 /** `done` of `total` payload bytes decrypted (or encrypted) so far, as the bulk engine tells. */
 export type RunProgress = (done: number, total: number) => void;
@@ -43,7 +57,8 @@ export type RunProgress = (done: number, total: number) => void;
 /**
  * The decrypt flow of every runtime: a v2 bundle (key unwrapped, the bulk engine checks the tag
  * and decrypts; no plaintext reaches its final name before the tag is good) or a legacy one
- * (decrypted in memory). Runtimes give only the bundle and the place of the output.
+ * (decrypted in memory, after its recorded SHA-256 was checked; a warning when it records none),
+ * signed by `o.signers` if given. Runtimes give only the bundle and the place of the output.
  */
 export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: DecryptOptions, place: OutputPlace<R>, progress?: RunProgress): Promise<{ output: R; meta: Meta | LegacyInfo }> {
   const named = (recorded: string | undefined): string => {
@@ -51,22 +66,28 @@ export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: Decr
     if (warning !== undefined) o.onWarning?.(warning);
     return name;
   };
+  const signers = await readKeys(ctx, o.signers ?? []);
   if (isLegacySource(bundle.source)) {
+    await requireSigners(ctx, undefined, signers);
     const { plaintext, info } = await decryptLegacy(ctx, await bundle.whole(), o.privateKey);
     try {
-      const output = await write(await place(named(info.originalName), plaintext.length), async (node) => node.open({ read: false, write: true }).write(plaintext, 0));
+      const unprotected = unprotectedWarning(info);
+      if (unprotected !== undefined) o.onWarning?.(unprotected);
+      const output = await write(await place(named(legacyOriginalName(info)), plaintext.length), async (node) => node.open({ read: false, write: true }).write(plaintext, 0));
       return { output, meta: info };
     } finally {
       plaintext.fill(0);
     }
   }
   const b = await openBundle(ctx, bundle.source);
+  await requireSigners(ctx, b, signers);
   const secret = await unwrap(ctx, b, o.privateKey, await readPrivateKey(ctx, o.privateKey));
   try {
     let pending: PendingOutput<R> | undefined;
     try {
       const size = b.header.payloadBytes;
-      await ctx.bulk(o.engine).open(openJob(b, secret, progress && ((done) => progress(done, size))), async () => (pending = await place(named(b.meta.file?.name), b.header.payloadBytes)).node);
+      const job = openJob(b, secret, progress && ((done) => progress(done, size)));
+      await ctx.bulk(o.engine).open({ ...job, tagFirst: place.irrevocable === true }, async () => (pending = await place(named(b.meta.file?.name), size)).node);
     } catch (e) {
       throw pending === undefined ? e : await pending.discard(e);
     }

@@ -4,15 +4,16 @@ import { MemoryFile, type FileNode, type FileStorage } from "../wasi/index.js";
 import type { EngineChoice } from "../bundle/bulk/engine.js";
 import type { Context } from "../bundle/context.js";
 import { FormatError, PublicKeyError } from "../bundle/errors.js";
-import { readPrivateKey, readPublicKey, RECOMMENDED_RSA_BITS, type RsaPublicKey } from "../bundle/keys.js";
+import { readPrivateKey, RECOMMENDED_RSA_BITS, type RsaPublicKey } from "../bundle/keys.js";
 import { checkNote, safeBaseName, type HistoryEntry, type Meta } from "../bundle/meta.js";
 import type { ByteSource } from "../bundle/tar.js";
 import { seal, type SealOptions, type Signer } from "../bundle/v2.js";
 import { WrapPool } from "../bundle/wrap-pool.js";
+import { readKeys, type PublicKeyInput } from "./signatures.js";
 
 export interface EncrypterOptions {
   /** Recipients' public keys (PEM or DER bytes, or keys from `readPublicKey`); each can decrypt alone. */
-  publicKeys: readonly (Uint8Array | RsaPublicKey)[];
+  publicKeys: readonly PublicKeyInput[];
   /** Sign each bundle with this private key (RSA-PSS). */
   signWith?: KeyInput;
   /** "wasm" keeps all cryptography in the wasm engine; "auto" (default) lets the runtime accelerate the bulk cipher and MAC. */
@@ -55,8 +56,6 @@ export type ReadBack = { original: Pick<FileStorage, "read"> } | { originalKept:
 /** What a verb adds to a file's seal options: what the read-back check needs, and what only the verb knows. */
 export type SealMore = Pick<SealOptions, "platform" | "progress"> & ReadBack & { history?: HistoryEntry[] };
 
-const isKey = (k: Uint8Array | RsaPublicKey): k is RsaPublicKey => "fingerprint" in k;
-
 /**
  * Recipients configured once for many files, as typage's `Encrypter`: their keys are read and
  * checked once, the signer's once, and a batch's one-time secrets are wrapped many per engine run.
@@ -75,8 +74,8 @@ export class Encrypter {
 
   static async create(ctx: Context, o: EncrypterOptions): Promise<Encrypter> {
     if (o.publicKeys.length === 0) throw new PublicKeyError("no public key given");
-    const recipients: RsaPublicKey[] = [];
-    for (const k of o.publicKeys) recipients.push(isKey(k) ? k : await readPublicKey(ctx, k));
+    // A key given twice (a recipients folder and the same key again) is one recipient.
+    const recipients = [...new Map((await readKeys(ctx, o.publicKeys)).map((k) => [k.fingerprint, k])).values()];
     const warnings = recipients
       .filter((k) => k.bits < RECOMMENDED_RSA_BITS)
       .map((k) => `RSA key ${k.fingerprint.slice(0, 16)}... has ${k.bits} bits; ${RECOMMENDED_RSA_BITS} or more is recommended`);

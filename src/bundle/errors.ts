@@ -50,6 +50,20 @@ export class KeyTooShortError extends OpensslwrapError {
   }
 }
 
+/**
+ * A bundle is not signed by a key it was required to be signed by: no signature by that key, or
+ * one that does not verify. `signer` is the key's fingerprint. No plaintext was written.
+ */
+export class SignatureError extends OpensslwrapError {
+  override name = "SignatureError";
+  constructor(
+    message: string,
+    readonly signer: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The output file exists and overwriting was not asked for. */
 export class FileExistsError extends OpensslwrapError {
   override name = "FileExistsError";

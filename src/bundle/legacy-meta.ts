@@ -12,6 +12,8 @@ export interface MetaFacts {
   opensslVersion?: string;
   /** Lowercase 64-digit hex, only when a well-formed value is recorded. */
   ciphertextSha256?: string;
+  /** The field that records the data's SHA-256 when its value is not 64 hex digits (a refusal, not "no hash"). */
+  malformedSha256Field?: string;
 }
 
 /** Sets an own property even for names such as `__proto__` (meta-data come from anywhere). */
@@ -32,9 +34,17 @@ export function baseName(path: string | undefined): string | undefined {
   return name === undefined || name === "" || name === "." || name === ".." ? undefined : name;
 }
 
-function sha256Field(v: unknown): string | undefined {
-  const s = str(v);
-  return s !== undefined && /^[0-9a-fA-F]{64}$/.test(s) ? s.toLowerCase() : undefined;
+/**
+ * The recorded SHA-256 of the data member, from the first of `fields` that `entry` has: a value
+ * that is not 64 hex digits is reported as malformed, never read as "no hash" (which would turn
+ * the check off).
+ */
+function sha256Facts(entry: Record<string, unknown>, fields: readonly string[]): Pick<MetaFacts, "ciphertextSha256" | "malformedSha256Field"> {
+  const field = fields.find((f) => own(entry, f) !== undefined);
+  if (field === undefined) return {};
+  const v = own(entry, field);
+  const s = typeof v === "string" ? v.trim() : "";
+  return /^[0-9a-fA-F]{64}$/.test(s) ? { ciphertextSha256: s.toLowerCase() } : { malformedSha256Field: field };
 }
 
 /** `key: value` lines into an object, later keys replacing earlier ones; `---` marker lines skipped. */
@@ -64,7 +74,7 @@ export function parse2012Meta(text: string): MetaFacts {
     meta,
     originalName: baseName(str(own(last, "orig file path"))),
     opensslVersion: str(own(last, "openssl version")),
-    ciphertextSha256: sha256Field(own(last, "HMAC-sha256 of encrypted file")),
+    ...sha256Facts(last, ["HMAC-sha256 of encrypted file"]),
   };
 }
 
@@ -94,7 +104,7 @@ export function parsePyFileSecMeta(text: string): MetaFacts {
     meta: parsed,
     originalName: baseName(str(own(latest, "clear_text")) ?? str(own(latest, "clear-text-file"))),
     opensslVersion: str(own(latest, "openssl")),
-    ciphertextSha256: sha256Field(own(latest, "hash of cipher_text") ?? own(latest, "sha256 of encrypted file")),
+    ...sha256Facts(latest, ["hash of cipher_text", "sha256 of encrypted file"]),
   };
 }
 

@@ -30,6 +30,8 @@ export interface LegacyInfo {
   opensslVersion?: string;
   /** SHA-256 of the data member as recorded (lowercase hex), if any. */
   ciphertextSha256?: string;
+  /** The meta-data field that should record that SHA-256 but holds something else (decryption refuses). */
+  malformedSha256Field?: string;
 }
 
 /** At most this many members: data, wrapped password, meta-data. */
@@ -114,12 +116,28 @@ async function parse(bundle: Uint8Array): Promise<Parsed> {
   if (facts.originalName !== undefined) info.originalName = facts.originalName;
   if (facts.opensslVersion !== undefined) info.opensslVersion = facts.opensslVersion;
   if (facts.ciphertextSha256 !== undefined) info.ciphertextSha256 = facts.ciphertextSha256;
+  if (facts.malformedSha256Field !== undefined) info.malformedSha256Field = facts.malformedSha256Field;
   return { info, src, data, wrapped };
 }
 
 /** Reads a legacy bundle's layout and meta-data (no key needed, nothing decrypted). */
 export async function readLegacy(bundle: Uint8Array): Promise<LegacyInfo> {
   return (await parse(bundle)).info;
+}
+
+/**
+ * The original file's name as the bundle records it: from the meta-data, else the data member's
+ * name without `.aes256` (`data.txt.aes256` -> `data.txt`, as the historical `decrypt()` named it).
+ * Whether the name is usable here is `outputName`'s to judge.
+ */
+export function legacyOriginalName(info: LegacyInfo): string {
+  return info.originalName ?? info.dataMember.slice(0, -DATA_EXT.length);
+}
+
+/** The warning for a bundle whose meta-data record no SHA-256 of the data: nothing can tell an altered one. */
+export function unprotectedWarning(info: LegacyInfo): string | undefined {
+  if (info.ciphertextSha256 !== undefined) return undefined;
+  return `${info.dataMember}: this ${LAYOUT_NAMES[info.layout]} bundle records no SHA-256 of its data, and its format cannot detect alteration: check the output`;
 }
 
 /** Checks the private key; a key below 2048 bits is fine here: 2012 bundles used 1024-bit keys. */
@@ -153,13 +171,17 @@ export function stripPyFileSecPadding(plain: Uint8Array): Uint8Array {
 /**
  * Decrypts a legacy bundle with the RSA private key its password was wrapped for. Order: bundle
  * structure (FormatError), private key and passphrase (PrivateKeyError, PassphraseError; keys under
- * 2048 bits are accepted for these old bundles), recorded SHA-256 of the data (IntegrityError),
+ * 2048 bits are accepted for these old bundles), recorded SHA-256 of the data (IntegrityError, also
+ * when the field holds no SHA-256; with none recorded see `unprotectedWarning`),
  * password unwrap (DecryptError), data decryption with the recorded era's key-derivation digest,
  * then the other one (DecryptError when neither works).
  */
 export async function decryptLegacy(ctx: Context, bundle: Uint8Array, privateKey: KeyInput): Promise<{ plaintext: Uint8Array; info: LegacyInfo }> {
   const { info, src, data, wrapped } = await parse(bundle);
   await checkKey(ctx, privateKey);
+  if (info.malformedSha256Field !== undefined) {
+    throw new IntegrityError(`the meta-data field "${info.malformedSha256Field}" is not a SHA-256 (64 hex digits): the bundle was altered or corrupted; nothing decrypted`);
+  }
   const ciphertext = readMember(src, data);
   if (info.ciphertextSha256 !== undefined && (await sha256Hex(ctx, ciphertext)) !== info.ciphertextSha256) {
     throw new IntegrityError(`${data.name} does not match the SHA-256 recorded in the meta-data: the bundle was altered or corrupted`);

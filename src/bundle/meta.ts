@@ -19,7 +19,21 @@ export interface Meta {
   history?: HistoryEntry[];
 }
 
-export type HistoryEntry = Omit<Meta, "history"> & { rotated?: string };
+/** An earlier encryption's meta-data, in the history a rotation keeps. */
+export type HistoryEntry = (Omit<Meta, "history"> & { rotated?: string }) | LegacyHistoryEntry;
+
+/** A legacy bundle's meta-data, in the history of the v2 bundle that `rotate` converted it to. */
+export interface LegacyHistoryEntry {
+  /** The legacy layout (docs/LEGACY.md). */
+  format: "opensslwrap-2012" | "pyfilesec-0.2";
+  /** This bundle was converted from that layout. */
+  converted: true;
+  /** The data member, e.g. `data.txt.aes256`. */
+  data: string;
+  /** The meta-data member's text as it was ("" when the bundle had none). */
+  meta: string;
+  rotated?: string;
+}
 
 export const MAX_META_BYTES = 1 << 20;
 export const MAX_NOTE_LENGTH = 120;

@@ -219,6 +219,17 @@ function endOfArchive(src: ByteSource, position: number, total: number): void {
   if (!allZero(readExactly(src, position, rest))) throw new FormatError("unexpected data after the end of the archive");
 }
 
+/**
+ * The name in an archive's first header block, or undefined when the file does not start with a
+ * tar header block (not a tar archive: too short, or no ustar magic).
+ */
+export function firstMemberName(src: ByteSource): string | undefined {
+  if (src.size() < BLOCK) return undefined;
+  const block = readExactly(src, 0, BLOCK);
+  const magic = text(block, 257, 6);
+  return magic === "ustar" || magic === "ustar " ? text(block, 0, 100, "utf-8") : undefined;
+}
+
 /** A member's whole content (for small members only). */
 export function readMember(src: ByteSource, entry: TarEntry): Uint8Array {
   return readExactly(src, entry.offset, entry.size);

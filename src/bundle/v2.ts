@@ -7,7 +7,7 @@ import { DecryptError, FormatError, IntegrityError } from "./errors.js";
 import { formatHeader, headerLength, MAX_RECIPIENTS, MAX_SIGNERS, parseHeader, type Header } from "./header.js";
 import type { RsaPublicKey } from "./keys.js";
 import { minimalMeta, parseMeta, serializeMeta, type HistoryEntry, type Meta } from "./meta.js";
-import { END, listTar, memberHeader, padding, readMember, type ByteSource } from "./tar.js";
+import { END, firstMemberName, listTar, memberHeader, padding, readMember, type ByteSource } from "./tar.js";
 import { ConcatFile, concatBytes, equalBytes, readBack, WindowFile } from "./views.js";
 import { TOOL_VERSION } from "../version.js";
 import { oneTime, type OneTime } from "./wrap-pool.js";
@@ -186,6 +186,10 @@ const MAX_MEMBERS = 1 + MAX_RECIPIENTS + 3 + MAX_SIGNERS;
  * order, sizes, and the header's bindings (payload length, meta-data hash).
  */
 export async function openBundle(ctx: Context, src: ByteSource): Promise<OpenedBundle> {
+  // A file that does not even start like one is "not a bundle", not whatever the tar reader would
+  // find wrong with it (a text file is a "truncated archive" to it).
+  const firstName = firstMemberName(src);
+  if (firstName !== "header.txt") throw new FormatError(`not an opensslwrap bundle (${src.size() === 0 ? "empty file" : firstName === undefined ? "not a tar archive" : "no header.txt"})`);
   const entries = listTar(src, { maxEntries: MAX_MEMBERS });
   const names = entries.map((e) => e.name);
   const first = entries[0];

@@ -278,3 +278,25 @@ export function readBack(inner: FileNode): { file: FileNode; matches(size: numbe
   });
   return { file, matches: (size) => same && end === size };
 }
+
+/**
+ * A write-only file that hands each write, in order, to `sink` (standard output, a pipe): nothing
+ * written can be taken back or rewritten, so writes must come in order from position 0.
+ */
+export class StreamSink extends VirtualFile {
+  private written = 0;
+
+  constructor(private readonly sink: (bytes: Uint8Array) => void) {
+    super();
+  }
+
+  size(): number {
+    return this.written;
+  }
+
+  override write(src: Uint8Array, position: number): void {
+    if (position !== this.written) throw new FsError(Errno.SPIPE, "a stream is written in order");
+    this.sink(src);
+    this.written += src.length;
+  }
+}

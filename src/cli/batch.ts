@@ -4,14 +4,15 @@ import { Encrypter, type EncrypterOptions } from "../api/encrypter.js";
 import type { Context } from "../bundle/context.js";
 import type { RsaPublicKey } from "../bundle/keys.js";
 import { encryptFile, type EncryptPathOptions } from "../verbs/node.js";
-import { errorLine } from "../bundle/errors.js";
+import { inputError } from "./report.js";
 
-/** What encrypting one file gave: its bundle, or the one-line reason it failed. */
+/** What encrypting one file gave: its bundle, or the one-line reason it failed (and the error's class). */
 export interface FileResult {
   file: string;
   bundle?: string;
   warnings: string[];
   error?: string;
+  errorClass?: string;
 }
 
 /** Options that cross to worker threads (structured-cloneable: no callbacks). */
@@ -69,11 +70,14 @@ const SMALL_BYTES_PER_WORKER = 4 << 20;
 
 /** Encrypts one file of a batch; a failure (of the file, or of getting its encrypter) is its result's one line. */
 export async function encryptOne(file: string, encrypter: Encrypter | Promise<Encrypter>, o: EncryptPathOptions): Promise<FileResult> {
+  // Warnings told before a failure (e.g. leftovers of a killed run removed) are reported with it.
+  const told: string[] = [];
   try {
-    const r = await encryptFile(await encrypter, file, o);
+    const r = await encryptFile(await encrypter, file, { ...o, onWarning: (m) => told.push(m) });
     return { file, bundle: r.bundle, warnings: r.warnings };
   } catch (e) {
-    return { file, warnings: [], error: errorLine(e) };
+    const { class: errorClass, message } = inputError(e);
+    return { file, warnings: told, error: message, errorClass };
   }
 }
 

@@ -1,4 +1,6 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
+import { splitPems } from "../api/keys.js";
 import type { KeyInput } from "../openssl/index.js";
 import { UsageError } from "./args.js";
 import { isEncryptedKey, passphrase } from "./passphrase.js";
@@ -18,6 +20,28 @@ export function readFile(p: string, what: string): Uint8Array {
   } catch {
     throw new UsageError(`cannot read ${what} ${p}`);
   }
+}
+
+/** A key argument as files: a folder stands for its `*.pub.pem` files, in name order; anything else for itself. */
+export function keyFiles(arg: string): string[] {
+  let isFolder = false;
+  try {
+    isFolder = fs.statSync(arg).isDirectory();
+  } catch {
+    return [arg]; // readFile names it
+  }
+  if (!isFolder) return [arg];
+  const files = fs.readdirSync(arg).filter((n) => /\.pub\.pem$/i.test(n)).sort();
+  if (files.length === 0) throw new UsageError(`no *.pub.pem file in folder ${arg}`);
+  return files.map((n) => path.join(arg, n));
+}
+
+/**
+ * The public keys that `--pubkey` / `--signer` arguments name: each a file of one PEM key or
+ * several one after another (a recipients file), or a folder of `*.pub.pem` files.
+ */
+export function publicKeyArgs(args: readonly string[], what = "public key"): Uint8Array[] {
+  return args.flatMap(keyFiles).flatMap((f) => splitPems(readFile(f, what)));
 }
 
 /** A private key file with its passphrase (asked for only when the key is protected). */
@@ -59,5 +83,24 @@ export function fileSize(p: string): number {
     return fs.statSync(p).size;
   } catch {
     return 0;
+  }
+}
+
+/** A moment's wait on this thread (standard output is full: the reader is behind). */
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Writes plaintext to standard output as the engine produces it (synchronously: the engine's
+ * writes are). A pipe that Node made non-blocking answers EAGAIN while its reader is behind: wait
+ * and write again. A closed pipe (EPIPE) ends the run with that error.
+ */
+export function writeStdout(bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) {
+    try {
+      done += fs.writeSync(1, bytes, done, bytes.length - done);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      pause(2);
+    }
   }
 }

@@ -1,11 +1,15 @@
 import * as fs from "node:fs";
+import { PassphraseError } from "../bundle/errors.js";
+import { equalBytes } from "../bundle/views.js";
 import { UsageError } from "./args.js";
 
 /**
  * A passphrase from --passphrase-file (its first line), else OPENSSLWRAP_PASSPHRASE, else a
- * hidden prompt when stdin is a terminal, else none. Returned as bytes the caller zeroes.
+ * hidden prompt when stdin is a terminal, else none. Returned as bytes the caller zeroes. With
+ * `confirm` (a new key's passphrase), one typed at the terminal is asked for twice, and two that
+ * differ are refused.
  */
-export async function passphrase(file: string | undefined, prompt: string, needed: boolean): Promise<Uint8Array | undefined> {
+export async function passphrase(file: string | undefined, prompt: string, needed: boolean, confirm?: string): Promise<Uint8Array | undefined> {
   if (file !== undefined) {
     let content: Buffer;
     try {
@@ -20,16 +24,25 @@ export async function passphrase(file: string | undefined, prompt: string, neede
   }
   const env = process.env["OPENSSLWRAP_PASSPHRASE"];
   if (env !== undefined) return new TextEncoder().encode(env);
-  if (needed && process.stdin.isTTY === true) return hiddenPrompt(prompt);
-  return undefined;
+  if (!needed || process.stdin.isTTY !== true) return undefined;
+  const typed = await hiddenPrompt(prompt);
+  // An empty one is refused by the caller at once: no point asking for it again.
+  if (confirm === undefined || typed.length === 0) return typed;
+  const again = await hiddenPrompt(confirm);
+  const same = equalBytes(typed, again);
+  again.fill(0);
+  if (same) return typed;
+  typed.fill(0);
+  throw new PassphraseError("the two passphrases typed differ: nothing written");
 }
 
 function hiddenPrompt(prompt: string): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
     const chars: number[] = [];
-    process.stderr.write(prompt);
+    // Raw (no echo) before the prompt shows: what is typed at once must not be echoed.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.resume();
     const done = (result: Uint8Array | Error) => {
       stdin.setRawMode(false);

@@ -9,9 +9,10 @@ import { help, say, warn } from "./io.js";
 export const SERVE_HELP = `usage: opensslwrap serve [--port N] [--host H]
 
 Serves the opensslwrap web page (encrypt, decrypt, rotate, generate keys, info, sign, verify in
-the browser) from this package's dist/web/ folder and prints its address. Everything then runs in
-the browser: the server only hands out the page's own files, with a strict Content-Security-Policy
-and the COOP/COEP headers that let the page use a second worker. Stop it with Ctrl-C.
+the browser) from this package's dist/web/ folder (its engine from the package's wasm/) and prints
+its address. Everything then runs in the browser: the server only hands out the page's own files,
+with a strict Content-Security-Policy and the COOP/COEP headers that let the page use a second
+worker. Stop it with Ctrl-C.
 
   --port N     port to listen on (default 8080; 0 picks a free one)
   --host H     address to listen on (default 127.0.0.1, this computer only). Browsers allow
@@ -20,6 +21,20 @@ and the COOP/COEP headers that let the page use a second worker. Stop it with Ct
 
 /** The built page, next to this module once compiled: dist/cli/serve.js -> dist/web/. */
 export const WEB_ROOT = fileURLToPath(new URL("../web/", import.meta.url));
+/**
+ * The package's engine folder (dist/cli/serve.js or src/cli/serve.ts -> wasm/). The npm package
+ * ships the wasm once, there, and not in dist/web/: requests for the page's engine files fall
+ * back to it when the served folder has none.
+ */
+const ENGINE_DIR = fileURLToPath(new URL("../../wasm/", import.meta.url));
+const ENGINE_FILES = new Set(["/openssl.wasm", "/manifest.json"]);
+
+/** The package's own engine file for `/openssl.wasm` or `/manifest.json`, or undefined. */
+function engineFile(urlPath: string): string | undefined {
+  if (!ENGINE_FILES.has(urlPath)) return undefined;
+  const file = path.join(ENGINE_DIR, urlPath.slice(1));
+  return fs.existsSync(file) ? file : undefined;
+}
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -109,7 +124,7 @@ function handler(root: string, isolated: boolean): http.RequestListener {
     };
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "method not allowed", { Allow: "GET, HEAD" });
     const url = new URL(req.url ?? "/", "http://localhost");
-    const file = resolveRequest(root, url.pathname);
+    const file = resolveRequest(root, url.pathname) ?? engineFile(url.pathname);
     if (file === undefined) return send(404, "not found");
     const stat = fs.statSync(file);
     res.writeHead(200, {

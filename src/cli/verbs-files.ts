@@ -1,20 +1,30 @@
+import { Encrypter } from "../api/encrypter.js";
 import type { EngineChoice } from "../bundle/bulk/engine.js";
 import type { Context } from "../bundle/context.js";
-import { decryptFile, rotateFile } from "../verbs/node.js";
-import { encryptAll, type FileResult } from "./batch.js";
-import { flag, need, parse, str, strs, UsageError, type Parsed } from "./args.js";
+import { encryptStream } from "../verbs/node-pipes.js";
+import { encryptAll } from "./batch.js";
+import { flag, parse, str, strs, UsageError, type Parsed } from "./args.js";
 import { fileArgs } from "./glob.js";
-import { fileSize, help, json, privateKey, readFile, say, warn, wipeKey } from "./io.js";
+import { fileSize, help, privateKey, publicKeyArgs, wipeKey } from "./io.js";
 import { progress } from "./progress.js";
+import { inputError, Report } from "./report.js";
 
 export const ENCRYPT_HELP = `usage: opensslwrap encrypt FILE... --pubkey PEM [--pubkey PEM ...] [options]
+       opensslwrap encrypt - --out BUNDLE --pubkey PEM [options]
 
 Encrypts each FILE to FILE.enc for the holders of the private keys (each can decrypt alone).
-The bundle is verified by reading it back before FILE is overwritten and removed.
+The bundle is verified by reading it back before FILE is overwritten and removed. Every FILE
+is tried, whatever happens to the others; the exit code is 1 if any failed.
+With FILE '-', encrypts standard input (e.g. tar c data/ | opensslwrap encrypt - --out
+data.tar.enc): the plaintext never touches the disk (a stream over 64 MiB is spooled next to
+BUNDLE encrypted under a one-time key held in memory), the bundle is verified by reading it
+back, and it records no file name.
 
-  --pubkey PEM            recipient's public key (repeat for several recipients)
+  --pubkey PEM            recipient's public key (repeat for several recipients); a file may
+                          hold several PEM keys one after another (a recipients file), and a
+                          folder stands for its *.pub.pem files
   --keep                  keep FILE (default: remove it after the bundle is verified)
-  --out PATH              bundle path (one FILE only; default FILE.enc)
+  --out PATH              bundle path (one FILE only; default FILE.enc; required with '-')
   --no-meta               store only what decryption needs
   --no-name               leave FILE's name out of the meta-data
   --no-date               leave the date out of the meta-data
@@ -23,10 +33,11 @@ The bundle is verified by reading it back before FILE is overwritten and removed
   --passphrase-file F     passphrase of the signing key (or OPENSSLWRAP_PASSPHRASE)
   --engine wasm           keep all cryptography in the wasm engine (default auto: the
                           bulk cipher and MAC use native AES/SHA when available; same bytes)
-  --json                  print results as JSON`;
+  --json                  one JSON object per FILE and line: {"path","ok","output",
+                          "kept","warnings"} or {"path","ok":false,"error":{"class","message"}}`;
 
 /** --engine: "auto" (default) or "wasm". */
-function engine(p: Parsed): EngineChoice {
+export function engine(p: Parsed): EngineChoice {
   const e = str(p, "engine") ?? "auto";
   if (e !== "auto" && e !== "wasm") throw new UsageError("--engine is auto or wasm");
   return e;
@@ -51,104 +62,41 @@ export async function encryptVerb(ctx: Context, args: string[]): Promise<number>
   if (files.length === 0) throw new UsageError("no FILE to encrypt");
   const pubkeys = strs(p, "pubkey");
   if (pubkeys.length === 0) throw new UsageError("--pubkey is required");
-  if (str(p, "out") !== undefined && files.length > 1) throw new UsageError("--out works with one FILE only");
+  const out = str(p, "out");
+  if (out !== undefined && files.length > 1) throw new UsageError("--out works with one FILE only");
+  if (out === "-") throw new UsageError("encrypt cannot write the bundle to standard output: it is read back from the disk before success is reported (--out BUNDLE)");
+  const fromStdin = files.includes("-");
+  if (fromStdin && out === undefined) throw new UsageError("encrypting standard input ('-') needs --out BUNDLE");
   const signPath = str(p, "sign-with");
   const signWith = signPath === undefined ? undefined : await privateKey(signPath, str(p, "passphrase-file"));
   const asJson = flag(p, "json");
-  const publicKeys = pubkeys.map((k) => readFile(k, "public key"));
-  const results: FileResult[] = [];
+  const publicKeys = publicKeyArgs(pubkeys);
+  const options = { publicKeys, signWith, out, keep: flag(p, "keep"), noMeta: flag(p, "no-meta"), noName: flag(p, "no-name"), noDate: flag(p, "no-date"), note: str(p, "note"), engine: engine(p) };
   try {
-    const options = { publicKeys, signWith, out: str(p, "out"), keep: flag(p, "keep"), noMeta: flag(p, "no-meta"), noName: flag(p, "no-name"), noDate: flag(p, "no-date"), note: str(p, "note"), engine: engine(p) };
+    if (fromStdin && out !== undefined) {
+      const report = new Report(asJson, false);
+      const encrypter = await Encrypter.create(ctx, options);
+      try {
+        const r = await encryptStream(encrypter, process.stdin, out, options);
+        report.add({ path: "-", output: r.bundle, warnings: r.warnings });
+      } catch (e) {
+        report.add({ path: "-", error: inputError(e), warnings: [] });
+      } finally {
+        encrypter.wipe();
+      }
+      return report.code();
+    }
     const sizes = files.map(fileSize);
     const bars = progress("encrypting", files, sizes, !asJson);
+    const report = new Report(asJson, files.length > 1, (body) => bars.print(body));
     await encryptAll(ctx, files, sizes, options, {
-      onResult: (r) => {
-        results.push(r);
-        if (asJson) return;
-        bars.print(() => {
-          for (const w of r.warnings) warn(w);
-          if (r.bundle !== undefined) say(r.bundle);
-        });
-      },
+      onResult: (r) =>
+        report.add({ path: r.file, output: r.bundle, warnings: r.warnings, extra: { kept: options.keep }, ...(r.error === undefined ? {} : { error: { class: r.errorClass ?? "Error", message: r.error } }) }),
       onProgress: bars.update,
       onFinished: bars.finish,
     }).finally(bars.stop);
+    return report.code();
   } finally {
     if (signWith !== undefined) wipeKey(signWith);
   }
-  const failed = results.filter((r) => r.error !== undefined);
-  if (asJson) json(results.map((r) => ({ file: r.file, ...(r.bundle !== undefined ? { bundle: r.bundle, kept: flag(p, "keep") } : { error: r.error }), warnings: r.warnings })));
-  else for (const r of failed) process.stderr.write(`opensslwrap: ${files.length > 1 ? `${r.file}: ` : ""}${r.error ?? ""}\n`);
-  return failed.length > 0 ? 1 : 0;
-}
-
-export const DECRYPT_HELP = `usage: opensslwrap decrypt BUNDLE... --privkey PEM [options]
-
-Decrypts each BUNDLE (this format, or the 2012 opensslwrap / pyFileSec layouts). The bundle's
-integrity is checked before any plaintext is written; BUNDLE is kept.
-
-  --privkey PEM           your private key
-  --passphrase-file F     its passphrase (or OPENSSLWRAP_PASSPHRASE, or a prompt on a terminal)
-  --out PATH              output path (one BUNDLE only; default: the original name, next to BUNDLE)
-  --force                 replace an existing output file
-  --engine wasm           keep all cryptography in the wasm engine
-  --json                  print results as JSON`;
-
-export async function decryptVerb(ctx: Context, args: string[]): Promise<number> {
-  const p = parse(args, { privkey: { type: "string" }, "passphrase-file": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
-  if (flag(p, "help")) return help(DECRYPT_HELP);
-  const bundles = fileArgs(p.positionals);
-  if (bundles.length === 0) throw new UsageError("no BUNDLE to decrypt");
-  if (str(p, "out") !== undefined && bundles.length > 1) throw new UsageError("--out works with one BUNDLE only");
-  const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
-  const results = [];
-  const bars = progress("decrypting", bundles, bundles.map(fileSize), !flag(p, "json"));
-  try {
-    for (const [i, bundle] of bundles.entries()) {
-      const warnings: string[] = [];
-      const r = await decryptFile(ctx, bundle, { privateKey: key, out: str(p, "out"), force: flag(p, "force"), engine: engine(p), onProgress: bars.update && ((done, total) => bars.update?.(i, done, total)), onWarning: (m) => warnings.push(m) });
-      bars.finish(i);
-      results.push({ bundle, output: r.output, ...(warnings.length > 0 ? { warnings } : {}) });
-      if (!flag(p, "json"))
-        bars.print(() => {
-          for (const w of warnings) warn(w);
-          say(r.output);
-        });
-    }
-  } finally {
-    bars.stop();
-    wipeKey(key);
-  }
-  if (flag(p, "json")) json(results);
-  return 0;
-}
-
-export const ROTATE_HELP = `usage: opensslwrap rotate BUNDLE --privkey OLD --pubkey NEW [--pubkey NEW ...] [options]
-
-Decrypts BUNDLE in memory and re-encrypts it for the NEW public keys with fresh secrets,
-replacing BUNDLE atomically. The meta-data keeps the history of earlier encryptions.
-
-  --privkey OLD           the private key that opens BUNDLE now
-  --pubkey NEW            new recipient public key (repeat for several)
-  --passphrase-file F     passphrase of OLD (or OPENSSLWRAP_PASSPHRASE, or a prompt)
-  --no-date               leave the rotation date out of the meta-data
-  --engine wasm           keep all cryptography in the wasm engine
-  --json                  print the result as JSON`;
-
-export async function rotateVerb(ctx: Context, args: string[]): Promise<number> {
-  const p = parse(args, { privkey: { type: "string" }, pubkey: { type: "string", multiple: true }, "passphrase-file": { type: "string" }, "no-date": { type: "boolean" }, json: { type: "boolean" }, engine: { type: "string" } });
-  if (flag(p, "help")) return help(ROTATE_HELP);
-  const [bundle, ...extra] = fileArgs(p.positionals);
-  if (bundle === undefined || extra.length > 0) throw new UsageError("rotate takes exactly one BUNDLE");
-  const pubkeys = strs(p, "pubkey");
-  if (pubkeys.length === 0) throw new UsageError("--pubkey is required");
-  const key = await privateKey(need(str(p, "privkey"), "--privkey"), str(p, "passphrase-file"));
-  try {
-    const r = await rotateFile(ctx, bundle, key, { publicKeys: pubkeys.map((k) => readFile(k, "public key")), noDate: flag(p, "no-date"), engine: engine(p), onWarning: warn });
-    if (flag(p, "json")) json({ bundle: r.bundle, recipients: r.meta.recipients ?? [] });
-    else say(r.bundle);
-  } finally {
-    wipeKey(key);
-  }
-  return 0;
 }

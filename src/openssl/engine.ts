@@ -1,3 +1,4 @@
+import "../wasm-types.js";
 import { EngineIntegrityError } from "./errors.js";
 import { hex } from "./hex.js";
 import { runOpenSSLSync, type RunOptions, type RunResult } from "./run.js";

@@ -1,14 +1,14 @@
 import { decryptFrom, type DecryptOptions, type OutputPlace } from "../api/decrypt.js";
 import type { Encrypter, FileOptions } from "../api/encrypter.js";
 import { rotateTo } from "../api/rotate.js";
-import { readMetaFrom, type BundleInfo } from "../api/info.js";
-import { signFile, verifyFile } from "../api/keys.js";
+import { readMetaFrom, type BundleInfo, type ReadMetaOptions } from "../api/info.js";
+import { signatureBytes, signFile, verifyFile, type Verdict } from "../api/keys.js";
 import type { Context } from "../bundle/context.js";
 import type { LegacyInfo } from "../bundle/legacy.js";
 import type { Meta } from "../bundle/meta.js";
 import type { KeyInput } from "../openssl/index.js";
-import { BlobFile, readSmall } from "../runtime/browser/blob-file.js";
-import { createOutput, type OutputFile } from "../runtime/browser/files.js";
+import { BlobFile, readSmall } from "../runtime/browser/files.js";
+import { createOutput, type OutputFile } from "../runtime/browser/opfs.js";
 
 /**
  * The opensslwrap verbs on browser `File`s, for a dedicated Web Worker: inputs are read in place
@@ -131,10 +131,10 @@ export async function decryptBlob(ctx: Context, bundle: File, o: DecryptOptions 
 }
 
 /** A bundle's meta-data, no key needed. */
-export async function readMetaBlob(ctx: Context, bundle: Blob): Promise<BundleInfo> {
+export async function readMetaBlob(ctx: Context, bundle: Blob, o: ReadMetaOptions = {}): Promise<BundleInfo> {
   const source = new BlobFile(bundle);
   try {
-    return await readMetaFrom(ctx, { source, whole: async () => source.bytes() });
+    return await readMetaFrom(ctx, { source, whole: async () => source.bytes() }, o);
   } finally {
     source.close();
   }
@@ -150,21 +150,8 @@ export async function signBlob(ctx: Context, file: Blob, key: KeyInput): Promise
   }
 }
 
-/** A signature as the CLI accepts it: base64 text (whitespace ignored) or raw bytes. */
-export function signatureBytes(raw: Uint8Array): Uint8Array {
-  const text = new TextDecoder("latin1").decode(raw).trim();
-  if (text !== "" && /^[A-Za-z0-9+/=\s]+$/.test(text)) {
-    try {
-      return Uint8Array.from(atob(text.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
-    } catch {
-      // not valid base64 after all: treat it as binary
-    }
-  }
-  return raw;
-}
-
-/** Verifies an RSA-PSS or PKCS#1 v1.5 SHA-256 signature (`signature` as in `signatureBytes`). */
-export async function verifyBlob(ctx: Context, file: Blob, publicKey: Blob, signature: Blob): Promise<boolean> {
+/** Verifies an RSA-PSS or PKCS#1 v1.5 SHA-256 signature (a signature file: base64 text or raw, as `signatureBytes` reads it). */
+export async function verifyBlob(ctx: Context, file: Blob, publicKey: Blob, signature: Blob): Promise<Verdict> {
   const node = new BlobFile(file);
   try {
     return await verifyFile(ctx, node, readSmall(publicKey, "public key"), signatureBytes(readSmall(signature, "signature")));

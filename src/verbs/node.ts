@@ -1,18 +1,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { decryptFrom, type DecryptOptions, type OutputPlace } from "../api/decrypt.js";
+import { decryptFrom, type BundleSource, type DecryptOptions, type OutputPlace } from "../api/decrypt.js";
 import { withEncrypter, type EncryptOptions, type Encrypter, type FileOptions, type Recipients } from "../api/encrypter.js";
-import { readMetaFrom, type BundleInfo } from "../api/info.js";
-import { generateKeyPair, signFile, verifyFile, type KeyPair } from "../api/keys.js";
-import { rotateTo } from "../api/rotate.js";
+import { readMetaFrom, type BundleInfo, type ReadMetaOptions } from "../api/info.js";
+import { generateKeyPair, signFile, verifyFile, type KeyPair, type NewKeyOptions, type Verdict } from "../api/keys.js";
+import { rotateFrom } from "../api/rotate.js";
 import type { Context } from "../bundle/context.js";
 import { FileExistsError, FormatError } from "../bundle/errors.js";
-import { isLegacySource, type LegacyInfo } from "../bundle/legacy.js";
+import type { LegacyInfo } from "../bundle/legacy.js";
 import type { Meta } from "../bundle/meta.js";
 import { ObservedFile } from "../bundle/views.js";
 import type { KeyInput } from "../openssl/index.js";
 import { HostFile } from "../wasi/index.js";
 import { overwriteAndDelete } from "../runtime/node/files.js";
+import { sweepOnce } from "../runtime/node/leftovers.js";
 import { nodeHostFs, NodeFileStorage } from "../runtime/node/fs.js";
 import { TempOutput, viaTemp } from "../runtime/node/temp-output.js";
 
@@ -23,7 +24,7 @@ function openRead(p: string): NodeFileStorage {
 }
 
 /** A bundle file, for the flows: random access, its name, and the whole of it on demand. */
-function bundleAt(p: string, source: NodeFileStorage) {
+function bundleAt(p: string, source: NodeFileStorage): BundleSource {
   return { source, name: path.basename(p), whole: async () => fs.readFileSync(p) };
 }
 
@@ -79,6 +80,8 @@ export async function encryptFile(encrypter: Encrypter, file: string, o: Encrypt
     original.close();
   }
   if (o.keep !== true) {
+    // On Windows the original is moved aside (`.NAME.wipe-*`) to be wiped: its folder is written to.
+    sweepOnce(path.dirname(file), onWarning);
     // The read-back check compared the bundle with the file's first st.size bytes. A file that grew
     // or changed meanwhile (the experiment still writing it) would lose what the bundle lacks.
     if (changedSince(file, st)) throw new Error(`${file} changed while it was being encrypted: ${bundle} holds its earlier content; ${file} was kept`);
@@ -133,10 +136,22 @@ function refuseBundleItself(bundle: string, output: string): void {
 /** Decrypts a bundle (v2 or legacy). Plaintext goes to a temp name, renamed only after the tag verified (removed if not). */
 export async function decryptFile(ctx: Context, bundle: string, o: DecryptFileOptions): Promise<{ output: string; meta: Meta | LegacyInfo }> {
   const source = openRead(bundle);
+  try {
+    return await decryptSourceTo(ctx, bundleAt(bundle, source), { dir: path.dirname(bundle), path: bundle }, o);
+  } finally {
+    source.close();
+  }
+}
+
+/**
+ * Decrypts a bundle from anywhere (a file, standard input) to a file: `o.out`, or the original's
+ * name in `where.dir`; `where.path` is the bundle's own path, when it has one, never overwritten.
+ */
+export async function decryptSourceTo(ctx: Context, bundle: BundleSource, where: { dir: string; path?: string }, o: DecryptFileOptions): Promise<{ output: string; meta: Meta | LegacyInfo }> {
   const place: OutputPlace<string> = async (name, size) => {
-    const output = o.out ?? path.join(path.dirname(bundle), name);
-    refuseBundleItself(bundle, output);
-    const temp = TempOutput.create(output, o.force === true);
+    const output = o.out ?? path.join(where.dir, name);
+    if (where.path !== undefined) refuseBundleItself(where.path, output);
+    const temp = TempOutput.create(output, o.force === true, o.onWarning);
     const node = temp.node();
     return {
       node: o.onProgress === undefined ? node : new ObservedFile(node, (done) => o.onProgress?.(done, size)),
@@ -148,29 +163,28 @@ export async function decryptFile(ctx: Context, bundle: string, o: DecryptFileOp
       discard: (cause) => temp.discard(cause),
     };
   };
-  try {
-    return await decryptFrom(ctx, bundleAt(bundle, source), o, place);
-  } finally {
-    source.close();
-  }
+  return decryptFrom(ctx, bundle, o, place);
 }
 
-/** Re-encrypts a bundle for new recipients with fresh secrets; replaces it atomically. */
+/**
+ * Re-encrypts a bundle for new recipients with fresh secrets; replaces it atomically, once the new
+ * bundle has been read back and checked. A legacy bundle becomes a v2 bundle (its meta-data kept
+ * in the history).
+ */
 export async function rotateFile(ctx: Context, bundle: string, privateKey: KeyInput, o: EncryptOptions & { onWarning?: (message: string) => void }): Promise<{ bundle: string; meta: Meta }> {
   const source = openRead(bundle);
   try {
-    if (isLegacySource(source)) throw new FormatError("legacy bundles cannot be rotated in place: decrypt it, then encrypt the file again");
-    const meta = await withEncrypter(ctx, o, (encrypter) => viaTemp(bundle, true, async (temp) => (await rotateTo(encrypter, source, temp.storage, privateKey, { ...o, platform: ctx.platform })).meta, o.onWarning));
+    const meta = await withEncrypter(ctx, o, (encrypter) => viaTemp(bundle, true, async (temp) => (await rotateFrom(encrypter, bundleAt(bundle, source), temp.storage, privateKey, { ...o, platform: ctx.platform })).meta, o.onWarning));
     return { bundle, meta };
   } finally {
     source.close();
   }
 }
 
-export async function readMeta(ctx: Context, bundle: string): Promise<BundleInfo> {
+export async function readMeta(ctx: Context, bundle: string, o: ReadMetaOptions = {}): Promise<BundleInfo> {
   const source = openRead(bundle);
   try {
-    return await readMetaFrom(ctx, bundleAt(bundle, source));
+    return await readMetaFrom(ctx, bundleAt(bundle, source), o);
   } finally {
     source.close();
   }
@@ -180,20 +194,46 @@ export function signPath(ctx: Context, file: string, privateKey: KeyInput): Prom
   return signFile(ctx, new HostFile(nodeHostFs, file), privateKey);
 }
 
-export function verifyPath(ctx: Context, file: string, publicKey: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export function verifyPath(ctx: Context, file: string, publicKey: Uint8Array, signature: Uint8Array): Promise<Verdict> {
   return verifyFile(ctx, new HostFile(nodeHostFs, file), publicKey, signature);
 }
 
-/** Writes DIR/NAME.pub.pem (0644) and DIR/NAME.priv.pem (0600); refuses to replace either. */
-export async function generateKeys(ctx: Context, o: { outDir: string; name?: string; bits?: number; passphrase?: Uint8Array | string; onWarning?: (message: string) => void }): Promise<KeyPair & { publicPath: string; privatePath: string }> {
+/**
+ * Writes DIR/NAME.pub.pem (0644) and DIR/NAME.priv.pem (0600); refuses to replace either. The
+ * pair is made before DIR is created, and a failure to write it removes what this call wrote
+ * and the folders it created: a refusal leaves nothing behind.
+ */
+export async function generateKeys(ctx: Context, o: NewKeyOptions & { outDir: string; name?: string }): Promise<KeyPair & { publicPath: string; privatePath: string }> {
   const name = o.name ?? "opensslwrap";
   const publicPath = path.join(o.outDir, `${name}.pub.pem`);
   const privatePath = path.join(o.outDir, `${name}.priv.pem`);
   for (const p of [publicPath, privatePath]) if (fs.existsSync(p)) throw new FileExistsError(`${p} exists; not overwriting`);
-  fs.mkdirSync(o.outDir, { recursive: true, mode: 0o700 });
   const pair = await generateKeyPair(ctx, o);
-  await viaTemp(privatePath, false, async (t) => t.storage.write(pair.privateKey, 0), o.onWarning);
-  await viaTemp(publicPath, false, async (t) => t.storage.write(pair.publicKey, 0), o.onWarning);
-  fs.chmodSync(publicPath, 0o644);
+  const made = fs.mkdirSync(o.outDir, { recursive: true, mode: 0o700 });
+  const written: string[] = [];
+  try {
+    for (const [p, bytes] of [[privatePath, pair.privateKey], [publicPath, pair.publicKey]] as const) {
+      await viaTemp(p, false, async (t) => t.storage.write(bytes, 0), o.onWarning);
+      written.push(p);
+    }
+    fs.chmodSync(publicPath, 0o644);
+  } catch (e) {
+    for (const p of written) fs.rmSync(p, { force: true });
+    removeFoldersMade(made, o.outDir);
+    throw e;
+  }
   return { ...pair, publicPath, privatePath };
+}
+
+/** Removes, innermost first, the folders `mkdirSync(dir, { recursive: true })` created (`first` is what it returned), while they are empty. */
+function removeFoldersMade(first: string | undefined, dir: string): void {
+  if (first === undefined) return;
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === path.resolve(first)) return;
+  }
 }

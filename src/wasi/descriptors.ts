@@ -1,5 +1,6 @@
 import { Errno, FsError } from "./errno.js";
 import type { DirNode, FileNode, FileStorage } from "./nodes.js";
+import type { PathMapper } from "./paths.js";
 
 /** Standard input as the guest sees it: bytes pulled on demand. */
 export interface InputStream {
@@ -19,7 +20,7 @@ export type Descriptor =
   | { type: "input"; stream: InputStream }
   | { type: "output"; stream: OutputStream }
   | { type: "file"; node: FileNode; storage: FileStorage; position: number; readable: boolean; writable: boolean; append: boolean }
-  | { type: "dir"; dir: DirNode; preopenName?: string };
+  | { type: "dir"; dir: DirNode; preopenName?: string; mapPath?: PathMapper };
 
 /** The guest's open descriptors, numbered as POSIX numbers them: lowest free first. */
 export class DescriptorTable {

@@ -11,13 +11,16 @@ export const Errno = {
   ISDIR: 31,
   LOOP: 32,
   NAMETOOLONG: 37,
+  NODEV: 43,
   NOENT: 44,
   NOSPC: 51,
   NOSYS: 52,
   NOTDIR: 54,
   NOTEMPTY: 55,
   NOTSUP: 58,
+  NXIO: 60,
   PERM: 63,
+  PIPE: 64,
   ROFS: 69,
   SPIPE: 70,
   XDEV: 75,
@@ -27,9 +30,11 @@ export type Errno = (typeof Errno)[keyof typeof Errno];
 
 export const FileType = {
   UNKNOWN: 0,
+  BLOCK_DEVICE: 1,
   CHARACTER_DEVICE: 2,
   DIRECTORY: 3,
   REGULAR_FILE: 4,
+  SOCKET_STREAM: 6,
   SYMBOLIC_LINK: 7,
 } as const;
 export type FileType = (typeof FileType)[keyof typeof FileType];

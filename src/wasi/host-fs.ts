@@ -2,7 +2,8 @@ import { Errno, FileType, FsError } from "./errno.js";
 import type { DirNode, FileNode, FileStorage, Node, NodeStat, OpenMode } from "./nodes.js";
 
 export interface HostStat {
-  type: "file" | "dir" | "symlink" | "other";
+  /** "other": a FIFO or anything else (WASI preview1 has no FIFO type). */
+  type: "file" | "dir" | "symlink" | "char" | "block" | "socket" | "other";
   size: number;
   ino: bigint;
   mtimeNs: bigint;
@@ -30,6 +31,9 @@ const TYPES: Record<HostStat["type"], FileType> = {
   file: FileType.REGULAR_FILE,
   dir: FileType.DIRECTORY,
   symlink: FileType.SYMBOLIC_LINK,
+  char: FileType.CHARACTER_DEVICE,
+  block: FileType.BLOCK_DEVICE,
+  socket: FileType.SOCKET_STREAM,
   other: FileType.UNKNOWN,
 };
 
@@ -37,8 +41,9 @@ function toNodeStat(s: HostStat): NodeStat {
   return { type: TYPES[s.type], size: s.size, ino: s.ino, mtimeNs: s.mtimeNs };
 }
 
+/** `dir` may be a Windows root such as "C:\\" (the `openssl` verb on win32). */
 function join(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+  return dir.endsWith("/") || dir.endsWith("\\") ? dir + name : `${dir}/${name}`;
 }
 
 /** One host file, streamed: reads and writes go to the host file in chunks, never all in memory. */

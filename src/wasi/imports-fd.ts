@@ -6,9 +6,10 @@ import { writeFilestat } from "./stat.js";
 
 type FileDescriptor = Extract<Descriptor, { type: "file" }>;
 
-function file(fds: DescriptorTable, fd: number): FileDescriptor {
+/** An open file that can seek: a pipe, a terminal or a stream answers ESPIPE, as on POSIX. */
+function seekable(fds: DescriptorTable, fd: number): FileDescriptor {
   const d = fds.get(fd);
-  if (d.type === "file") return d;
+  if (d.type === "file" && d.storage.special?.seekable !== false) return d;
   throw new FsError(d.type === "dir" ? Errno.ISDIR : Errno.SPIPE);
 }
 
@@ -61,7 +62,7 @@ export function fdImports(mem: GuestMemory, fds: DescriptorTable) {
     fd_close: guarded((fd: number) => fds.close(fd)),
 
     fd_seek: guarded((fd: number, offset: bigint, whence: number, resultPtr: number) => {
-      const d = file(fds, fd);
+      const d = seekable(fds, fd);
       const base = whence === Whence.SET ? 0 : whence === Whence.CUR ? d.position : whence === Whence.END ? d.storage.size() : NaN;
       const target = base + Number(offset);
       if (!(target >= 0)) throw new FsError(Errno.INVAL);
@@ -69,7 +70,7 @@ export function fdImports(mem: GuestMemory, fds: DescriptorTable) {
       mem.u64(resultPtr, BigInt(target));
     }),
 
-    fd_tell: guarded((fd: number, resultPtr: number) => mem.u64(resultPtr, BigInt(file(fds, fd).position))),
+    fd_tell: guarded((fd: number, resultPtr: number) => mem.u64(resultPtr, BigInt(seekable(fds, fd).position))),
 
     fd_fdstat_get: guarded((fd: number, ptr: number) => {
       const d = fds.get(fd);
@@ -77,8 +78,10 @@ export function fdImports(mem: GuestMemory, fds: DescriptorTable) {
       let flags = 0;
       let rights = Rights.ALL;
       if (d.type === "file") {
-        type = FileType.REGULAR_FILE;
+        type = d.storage.special?.type ?? FileType.REGULAR_FILE;
         flags = d.append ? FdFlags.APPEND : 0;
+        // wasi-libc's isatty() is "a character device without seek rights": only a terminal.
+        if (d.storage.special?.seekable === false) rights &= ~(Rights.FD_SEEK | Rights.FD_TELL);
       } else if (d.type === "dir") {
         type = FileType.DIRECTORY;
       } else if (d.stream.isTTY === true) {

@@ -6,15 +6,19 @@ import type { DirNode } from "./nodes.js";
 import { lookup, resolveParent } from "./paths.js";
 import { writeFilestat } from "./stat.js";
 
-function dirOf(fds: DescriptorTable, fd: number): DirNode {
+/** The folder to resolve a guest path from, and the path: a preopen may map it first (Preopen.mapPath). */
+function base(fds: DescriptorTable, fd: number, path: string): { dir: DirNode; path: string } {
   const d = fds.get(fd);
   if (d.type !== "dir") throw new FsError(Errno.NOTDIR);
-  return d.dir;
+  return d.mapPath?.(path) ?? { dir: d.dir, path };
 }
 
 /** path_* calls: opening, describing, renaming and removing by name below a folder descriptor. */
 export function pathImports(mem: GuestMemory, fds: DescriptorTable) {
-  const at = (fd: number, ptr: number, len: number) => resolveParent(dirOf(fds, fd), mem.string(ptr, len));
+  const at = (fd: number, ptr: number, len: number) => {
+    const b = base(fds, fd, mem.string(ptr, len));
+    return resolveParent(b.dir, b.path);
+  };
 
   return {
     path_open: guarded(
@@ -48,14 +52,16 @@ export function pathImports(mem: GuestMemory, fds: DescriptorTable) {
         if ((oflags & OFlags.DIRECTORY) !== 0) throw new FsError(Errno.NOTDIR);
         const truncate = (oflags & OFlags.TRUNC) !== 0;
         const storage = node.open({ read: readable, write: writable || truncate });
-        if (truncate) storage.truncate(0);
+        // As POSIX does: O_TRUNC empties regular files only; /dev/null or a pipe opens as it is.
+        if (truncate && storage.special === undefined) storage.truncate(0);
         const append = (fdFlags & 1) !== 0;
         mem.u32(resultPtr, fds.add({ type: "file", node, storage, position: 0, readable, writable, append }));
       },
     ),
 
     path_filestat_get: guarded((fd: number, lookupFlags: number, pathPtr: number, pathLen: number, ptr: number) => {
-      const node = lookup(dirOf(fds, fd), mem.string(pathPtr, pathLen), (lookupFlags & LookupFlags.SYMLINK_FOLLOW) !== 0);
+      const b = base(fds, fd, mem.string(pathPtr, pathLen));
+      const node = lookup(b.dir, b.path, (lookupFlags & LookupFlags.SYMLINK_FOLLOW) !== 0);
       if (node === undefined) throw new FsError(Errno.NOENT);
       writeFilestat(mem, ptr, node.stat());
     }),

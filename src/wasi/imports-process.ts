@@ -24,8 +24,11 @@ export const systemClock: Clock = {
 export type RandomSource = (dst: Uint8Array) => void;
 
 export const systemRandom: RandomSource = (dst) => {
-  // getRandomValues fills at most 65536 bytes a call.
-  for (let i = 0; i < dst.length; i += 65536) crypto.getRandomValues(dst.subarray(i, i + 65536));
+  // getRandomValues fills views of a plain (never shared) ArrayBuffer, at most 65536 bytes a call.
+  // The check lets TypeScript 6's lib (Deno's) see that; it never fails on the engine's memory.
+  if (!(dst.buffer instanceof ArrayBuffer)) throw new TypeError("random bytes cannot be drawn into shared memory");
+  const view = new Uint8Array(dst.buffer, dst.byteOffset, dst.length);
+  for (let i = 0; i < dst.length; i += 65536) crypto.getRandomValues(view.subarray(i, i + 65536));
 };
 
 /** A NUL-terminated string table (argv or environ) in the guest's layout. */

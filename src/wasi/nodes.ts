@@ -10,6 +10,18 @@ export interface FileStorage {
   truncate(size: number): void;
   sync(): void;
   close(): void;
+  /**
+   * Set when the open file is not a regular file but a device, a pipe or a socket. As on POSIX,
+   * O_TRUNC leaves it alone; one that cannot seek (a pipe, a terminal) ignores positions and
+   * answers seeks with ESPIPE.
+   */
+  readonly special?: SpecialFile;
+}
+
+export interface SpecialFile {
+  /** BLOCK_DEVICE, CHARACTER_DEVICE, SOCKET_STREAM, or UNKNOWN for a FIFO (WASI preview1 has no FIFO type). */
+  readonly type: FileType;
+  readonly seekable: boolean;
 }
 
 export interface OpenMode {

@@ -3,6 +3,13 @@ import type { DirNode, Node } from "./nodes.js";
 
 const MAX_DEPTH = 64;
 
+/**
+ * Rewrites a path the guest gives below a preopened folder before it is resolved, for a host
+ * whose paths are not POSIX (Windows drive letters and backslashes): the folder to resolve from
+ * and the POSIX path below it.
+ */
+export type PathMapper = (path: string) => { dir: DirNode; path: string };
+
 /** Where a path leads: its parent folder and last name (the name may not exist yet). */
 export interface Resolved {
   parent: DirNode;

@@ -4,11 +4,14 @@ import { fdImports } from "./imports-fd.js";
 import { pathImports } from "./imports-path.js";
 import { ProcExit, processImports, systemClock, systemRandom, type Clock, type RandomSource } from "./imports-process.js";
 import type { DirNode } from "./nodes.js";
+import type { PathMapper } from "./paths.js";
 
 export interface Preopen {
   /** The name the guest sees, e.g. "/" or ".". */
   name: string;
   dir: DirNode;
+  /** Maps the paths the guest gives below this folder before they are resolved; absent = as given. */
+  mapPath?: PathMapper;
 }
 
 export interface RunOptions {
@@ -37,7 +40,7 @@ export function runWasi(module: WebAssembly.Module, options: RunOptions): number
   fds.add({ type: "input", stream: options.stdin ?? noInput });
   fds.add({ type: "output", stream: options.stdout ?? discard });
   fds.add({ type: "output", stream: options.stderr ?? discard });
-  for (const p of options.preopens) fds.add({ type: "dir", dir: p.dir, preopenName: p.name });
+  for (const p of options.preopens) fds.add({ type: "dir", dir: p.dir, preopenName: p.name, mapPath: p.mapPath });
 
   const wasi_snapshot_preview1 = {
     ...processImports(mem, options.args, options.env ?? [], options.clock ?? systemClock, options.random ?? systemRandom),

@@ -6,9 +6,11 @@ import { chromium, type BrowserContext, type Page, type Request } from "playwrig
 import { expect } from "vitest";
 import { cli } from "../helpers/cli.js";
 import type { TestKey } from "../helpers/keys.js";
+import { startServer } from "../../src/cli/serve.js";
 
-/** The built package (npm test builds it before vitest). */
-export const DIST = fileURLToPath(new URL("../../dist/", import.meta.url));
+/** The package's root (dist/ and wasm/ side by side, as installed) and its build (npm test builds it before vitest). */
+export const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const DIST = path.join(PACKAGE_ROOT, "dist");
 export const WEB_DIST = path.join(DIST, "web");
 export const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 
@@ -20,7 +22,7 @@ export function chromiumPath(): string {
 }
 
 export function requireBuild(): void {
-  for (const f of ["web/index.html", "web/app.js", "web/worker.js", "web/openssl.wasm", "browser/opensslwrap.js", "browser/openssl.wasm", "cli/main.js"]) {
+  for (const f of ["web/index.html", "web/app.js", "web/worker.js", "web/openssl.wasm", "browser/opensslwrap.js", "cli/main.js"]) {
     if (!fs.existsSync(path.join(DIST, f))) throw new Error(`dist/${f} is missing: run npm run build first`);
   }
 }
@@ -123,4 +125,40 @@ export async function opfsFiles(page: Page): Promise<Record<string, string[]>> {
     }
     return out;
   })()`)) as Record<string, string[]>;
+}
+
+/**
+ * Copies the browser library as it ships into `site`: dist/browser/ and the package's wasm/
+ * beside it, where the bundles look for the engine ("../../wasm/openssl.wasm" from /browser/).
+ */
+export function copyBrowserLibrary(site: string): void {
+  fs.cpSync(path.join(DIST, "browser"), path.join(site, "browser"), { recursive: true });
+  fs.mkdirSync(path.join(site, "wasm"), { recursive: true });
+  for (const f of ["openssl.wasm", "manifest.json"]) fs.copyFileSync(path.join(PACKAGE_ROOT, "wasm", f), path.join(site, "wasm", f));
+}
+
+/**
+ * Serves the folder `root` (with an index.html) on loopback, opens it in a fresh headless
+ * Chromium and evaluates `script` there (a string, so that the test transform leaves its dynamic
+ * imports for the browser); returns its result and the page's errors. Closes everything after.
+ */
+export async function evaluateServed<T>(root: string, script: string): Promise<{ result: T; problems: string[] }> {
+  const server = await startServer({ root, port: 0 });
+  const browser = await launchBrowser().catch(async (e: unknown) => {
+    await server.close();
+    throw e;
+  });
+  try {
+    const page = await browser.context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(server.url);
+    return { result: (await page.evaluate(script)) as T, problems };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveRequest, startServer, type RunningServer } from "../../src/cli/serve.js";
 import { CLI, cli } from "../helpers/cli.js";
-import { requireBuild, WEB_DIST } from "./helpers.js";
+import { PACKAGE_ROOT, requireBuild, WEB_DIST } from "./helpers.js";
 
 /** `opensslwrap serve`: the static server for the web page. */
 
@@ -67,6 +67,25 @@ describe("static server", () => {
       expect((await headers(plain)).get("content-security-policy")).toContain("worker-src 'self'");
     } finally {
       await plain.close();
+    }
+  });
+
+  it("hands out the package's wasm/ for the page's engine when the folder has none (the npm package ships it once)", async () => {
+    const site = path.join(outside, "packed-web");
+    fs.cpSync(WEB_DIST, site, { recursive: true });
+    fs.rmSync(path.join(site, "openssl.wasm"));
+    fs.rmSync(path.join(site, "manifest.json"));
+    const own = await startServer({ root: site, port: 0 });
+    try {
+      const wasm = await get("/openssl.wasm", "GET", own);
+      expect([wasm.status, wasm.type]).toEqual([200, "application/wasm"]);
+      expect(Buffer.from(wasm.body, "latin1").equals(fs.readFileSync(path.join(PACKAGE_ROOT, "wasm", "openssl.wasm")))).toBe(true);
+      expect(JSON.parse((await get("/manifest.json", "GET", own)).body)).toEqual(JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "wasm", "manifest.json"), "utf8")));
+      // Only those two names: nothing else of wasm/ (or of the package) is reachable.
+      expect((await get("/openssl.wasm/", "GET", own)).status).toBe(404);
+      expect((await get("/wasm/openssl.wasm", "GET", own)).status).toBe(404);
+    } finally {
+      await own.close();
     }
   });
 

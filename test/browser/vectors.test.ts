@@ -4,9 +4,8 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { transform } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../../src/cli/serve.js";
 import { parseManifest } from "../vectors/check.js";
-import { DIST, launchBrowser, requireBuild, type Browser } from "./helpers.js";
+import { copyBrowserLibrary, evaluateServed, requireBuild } from "./helpers.js";
 
 /**
  * The committed format vectors (test/vectors/) in Chromium, on the browser library as shipped
@@ -15,15 +14,13 @@ import { DIST, launchBrowser, requireBuild, type Browser } from "./helpers.js";
 const VECTORS = fileURLToPath(new URL("../vectors/", import.meta.url));
 const cases = parseManifest(fs.readFileSync(path.join(VECTORS, "manifest.json"), "utf8"));
 const site = fs.mkdtempSync(path.join(os.tmpdir(), "osw-vectors-browser-"));
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
 /** Each case's outcome in the page: null when as expected, else what happened instead. */
 let results: Record<string, string | null> = {};
-const problems: string[] = [];
+let problems: string[] = [];
 
 /** The page: the library, the shared check (check.ts as plain JS) and a copy of the vectors. */
 async function buildSite(): Promise<void> {
-  fs.cpSync(path.join(DIST, "browser"), path.join(site, "browser"), { recursive: true });
+  copyBrowserLibrary(site);
   fs.cpSync(VECTORS, path.join(site, "vectors"), { recursive: true, filter: (f) => !f.endsWith(".ts") });
   const check = await transform(fs.readFileSync(path.join(VECTORS, "check.ts"), "utf8"), { loader: "ts", format: "esm", target: "es2022" });
   fs.writeFileSync(path.join(site, "check.js"), check.code);
@@ -35,16 +32,9 @@ async function buildSite(): Promise<void> {
 beforeAll(async () => {
   requireBuild();
   await buildSite();
-  server = await startServer({ root: site, port: 0 });
-  browser = await launchBrowser();
-  const page = await browser.context.newPage();
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  await page.goto(server.url);
-  // A string, so that the test transform leaves the dynamic imports for the browser to run.
-  results = (await page.evaluate(`(async () => {
+  ({ result: results, problems } = await evaluateServed<Record<string, string | null>>(
+    site,
+    `(async () => {
     const ow = await import("/browser/opensslwrap.js");
     const { checkCase, parseManifest } = await import("/check.js");
     const load = async (file) => {
@@ -57,15 +47,11 @@ beforeAll(async () => {
     const out = {};
     for (const c of cases) out[c.name] = (await checkCase(c, load, api)) ?? null;
     return out;
-  })()`)) as Record<string, string | null>;
-  await page.close();
+  })()`,
+  ));
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  fs.rmSync(site, { recursive: true, force: true });
-});
+afterAll(() => fs.rmSync(site, { recursive: true, force: true }));
 
 describe("format vectors in Chromium (dist/browser/opensslwrap.js)", () => {
   it("ran every case, with no page error", () => {

@@ -7,7 +7,7 @@ import { startServer, type RunningServer } from "../../src/cli/serve.js";
 import { cli } from "../helpers/cli.js";
 import { byteDiff, flipped, pattern, sameBytes } from "../helpers/data.js";
 import { hostKey, type TestKey } from "../helpers/keys.js";
-import { ARTIFACTS, DIST, WEB_DIST, cliBundleIn, cliDecryptIn, downloadFrom, errorOf, launchBrowser, opfsFiles, openPage, requireBuild, type Browser } from "./helpers.js";
+import { ARTIFACTS, PACKAGE_ROOT, WEB_DIST, cliBundleIn, cliDecryptIn, downloadFrom, errorOf, launchBrowser, opfsFiles, openPage, requireBuild, type Browser } from "./helpers.js";
 
 /**
  * The browser build in headless Chromium: the library bundle's engine and self-test, and the web
@@ -32,7 +32,8 @@ beforeAll(async () => {
   weak = hostKey(tmp, "weak", 1024);
   fs.writeFileSync(path.join(tmp, "pi.pass"), "pi secret\n");
   web = await startServer({ root: WEB_DIST, port: 0 });
-  lib = await startServer({ root: DIST, port: 0 });
+  // The package's layout as a bundler or static host sees it: the library bundle loads ../../wasm/.
+  lib = await startServer({ root: PACKAGE_ROOT, port: 0 });
   browser = await launchBrowser();
 }, 60_000);
 
@@ -53,12 +54,12 @@ const cliBundle = (name: string, content: Uint8Array, pub: string, extra: string
 const cliDecrypt = (bundle: string, key: TestKey, pass = false) => cliDecryptIn(tmp, bundle, key, pass ? path.join(tmp, "pi.pass") : undefined);
 
 describe("browser library (dist/browser/opensslwrap.js)", () => {
-  it("runs the self-test and known answers in Chromium, and refuses a wasm that is not the pinned one", async () => {
-    const { page, problems } = await openPage(browser.context, `${lib.url}web/index.html`);
+  it("runs the self-test and known answers in Chromium on the package's wasm/, and refuses a wasm that is not the pinned one", async () => {
+    const { page, problems, requests } = await openPage(browser.context, `${lib.url}dist/web/index.html`);
     // A string, so that the test transform leaves the dynamic import for the browser to run.
     const r = (await page.evaluate(`(async () => {
-      const m = await import("/browser/opensslwrap.js");
-      const e = await import("/browser/openssl.js");
+      const m = await import("/dist/browser/opensslwrap.js");
+      const e = await import("/dist/browser/openssl.js");
       const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
       const unhex = (h) => Uint8Array.from(h.match(/../g), (x) => parseInt(x, 16));
       const lines = [];
@@ -70,7 +71,7 @@ describe("browser library (dist/browser/opensslwrap.js)", () => {
         key: { key: unhex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4"), iv: unhex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff") },
       }));
       const version = await e.openssl.version();
-      e.configureEngine({ wasmUrl: "/browser/manifest.json" });
+      e.configureEngine({ wasmUrl: "/wasm/manifest.json" });
       let refused = "";
       try { await e.openssl.version(); } catch (x) { refused = x.name + ": " + x.message; }
       e.configureEngine();
@@ -85,6 +86,7 @@ describe("browser library (dist/browser/opensslwrap.js)", () => {
     expect(r.version).toMatch(/^OpenSSL 3\.5\.7 /);
     expect(r.refused).toMatch(/^EngineIntegrityError: openssl\.wasm sha256 [0-9a-f]{64} does not match the manifest's [0-9a-f]{64}/);
     expect(r.again).toBe(r.version);
+    expect(requests.map((q) => new URL(q.url()).pathname)).toContain("/wasm/openssl.wasm");
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -257,7 +259,9 @@ describe("web page", () => {
     expect(await verdict(doc, lab.pub, cliSig)).toMatch(/^verified/);
     expect(await verdict(doc, lab.pub, pkcs1)).toMatch(/^verified/);
     expect(await verdict(write("report2.pdf", flipped(fs.readFileSync(doc), 100)), lab.pub, cliSig)).toMatch(/^NOT verified/);
-    expect(await verdict(doc, other.pub, cliSig)).toMatch(/^NOT verified/);
+    expect(await verdict(doc, other.pub, cliSig)).toMatch(/^NOT verified: the signature does not match/);
+    const junk = write("report.junk.sig", Buffer.concat([fs.readFileSync(pkcs1), Buffer.from("JUNK")]));
+    expect(await verdict(doc, lab.pub, junk)).toBe("NOT verified: signature is 260 bytes; this key's signatures are 256");
     await page.close();
   });
 

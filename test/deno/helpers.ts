@@ -3,14 +3,13 @@
  * suite, keys made by the library, streaming sha256, pattern files and a tar member locator.
  */
 import { createHash } from "node:crypto";
-// @ts-types="../../dist/index.d.ts"
-import * as ow from "../../dist/index.js";
-// @ts-types="../../dist/openssl-api.d.ts"
-import * as engine from "../../dist/openssl-api.js";
+// The library's source by name, as deno.json's imports map it (what `deno publish` ships).
+import * as ow from "opensslwrap";
+import * as engine from "opensslwrap/openssl";
 
 export { engine, ow };
 
-/** The built library, as `node` imports it in the cross-runtime checks. */
+/** The built library from the same source, as `node` imports it in the cross-runtime checks. */
 export const DIST_INDEX = new URL("../../dist/index.js", import.meta.url).href;
 
 export interface Keys {

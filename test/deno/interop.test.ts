@@ -88,6 +88,19 @@ Deno.test("bundles made under Node open under Deno, and the reverse", async (t) 
       assert.equal(await ow.verify(`${dir}/data.bin`, lab.pubPem, await Deno.readFile(`${dir}/by-node.sig`)), true);
     });
 
+    await t.step("strict signatures and signed bundles on Deno", async () => {
+      const sig = await Deno.readFile(`${dir}/by-node.sig`);
+      const reasons: string[] = [];
+      const junk = new Uint8Array([...sig, ...new TextEncoder().encode("JUNK")]);
+      assert.equal(await ow.verify(`${dir}/data.bin`, lab.pubPem, junk, { onReason: (r) => reasons.push(r) }), false);
+      assert.equal(await ow.verify(`${dir}/data.bin`, lab.pubPem, new Uint8Array(0), { onReason: (r) => reasons.push(r) }), false);
+      assert.deepEqual(reasons, ["signature is 260 bytes; this key's signatures are 256", "signature is empty (0 bytes); this key's signatures are 256"]);
+      const signed = await ow.encryptBytes(new TextEncoder().encode("signed on Deno"), { publicKeys: [other.pubPem], signWith: { key: lab.privPem } });
+      const opened = await ow.decryptBytes(signed, { privateKey: { key: other.privPem }, signers: [lab.pubPem] });
+      assert.equal(new TextDecoder().decode(opened.plaintext), "signed on Deno");
+      await assert.rejects(ow.decryptBytes(signed, { privateKey: { key: other.privPem }, signers: [other.pubPem] }), ow.SignatureError);
+    });
+
     await t.step("Node refuses a tampered Deno bundle and a wrong key with the same typed errors", async () => {
       const bad = await Deno.readFile(`${dir}/by-deno.enc`);
       bad[bad.length >> 1] = (bad[bad.length >> 1] ?? 0) ^ 0x01;

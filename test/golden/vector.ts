@@ -125,6 +125,16 @@ async function sha256(b: Uint8Array): Promise<string> {
   return Array.from(d, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * Commands over /in/plain (the golden plaintext) whose output depends on nothing else: no
+ * randomness, no clock. The portable suite runs them too, from test/portable/golden/golden.json.
+ */
+export const FIXED_COMMANDS: Record<string, string[]> = {
+  "enc -aes-256-cbc -K -iv": ["enc", "-aes-256-cbc", "-K", "11".repeat(32), "-iv", "22".repeat(16), "-in", "/in/plain", "-out", "/out/o"],
+  "enc -pass -S -md md5 -a": ["enc", "-aes-256-cbc", "-pass", "pass:golden", "-S", "0102030405060708", "-md", "md5", "-a", "-in", "/in/plain", "-out", "/out/o"],
+  "dgst -sha256 -hmac": ["dgst", "-sha256", "-hmac", "golden", "-binary", "-out", "/out/o", "/in/plain"],
+};
+
 export function goldenPlaintext(): Uint8Array {
   const p = new Uint8Array(100_003);
   stream(7)(p);
@@ -142,15 +152,13 @@ export async function computeGolden(api: GoldenApi): Promise<{ hashes: Record<st
       const r = await api.runOpenSSL(argv, { files, dirs: ["/out"] });
       return r.files.get("/out/o") ?? r.stdout;
     };
-    const hashes: Record<string, string> = {
-      bundle: await sha256(bundle),
-      "enc -aes-256-cbc -K -iv": await sha256(await out(["enc", "-aes-256-cbc", "-K", "11".repeat(32), "-iv", "22".repeat(16), "-in", "/in/plain", "-out", "/out/o"])),
-      "enc -pass -S -md md5 -a": await sha256(await out(["enc", "-aes-256-cbc", "-pass", "pass:golden", "-S", "0102030405060708", "-md", "md5", "-a", "-in", "/in/plain", "-out", "/out/o"])),
-      "dgst -sha256 -hmac": await sha256(await out(["dgst", "-sha256", "-hmac", "golden", "-binary", "-out", "/out/o", "/in/plain"])),
+    const hashes: Record<string, string> = { bundle: await sha256(bundle) };
+    for (const [name, argv] of Object.entries(FIXED_COMMANDS)) hashes[name] = await sha256(await out(argv));
+    Object.assign(hashes, {
       "pkeyutl -encrypt oaep (injected randomness)": await sha256(await out(["pkeyutl", "-encrypt", "-pubin", "-inkey", "/keys/a.pub", "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-in", "/in/secret", "-out", "/out/o"])),
       "dgst -sign pss (injected randomness)": await sha256(await out(["dgst", "-sha256", "-sign", "/keys/a.pem", "-sigopt", "rsa_padding_mode:pss", "-out", "/out/o", "/in/plain"])),
       "genpkey rsa 1024 (injected randomness)": await sha256(await out(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", "/out/o"])),
-    };
+    });
     return { hashes, bundle };
   } finally {
     api.setTestSource(undefined);

@@ -5,8 +5,8 @@
  *  - no data is lost: the original is intact, or the bundle is complete and decrypts to it;
  *  - nothing half-written carries a final name (FILE.enc, the decrypted FILE, the rotated bundle);
  *  - a file still carrying the original's name is intact (never half overwritten with zeros);
- *  - temp files `.NAME.tmp-*` may remain (HARDENING_VERBOSE=1 prints how many): a re-run
- *    ignores them (it makes its own) and does not remove them;
+ *  - temp files `.NAME.tmp-*` may remain (HARDENING_VERBOSE=1 prints how many): the re-run
+ *    removes them (their owner is dead; src/runtime/node/leftovers.ts) and says so in one line;
  *  - re-running the command succeeds (or, after a kill once the bundle was committed, is refused
  *    because FILE.enc exists: the work was done).
  * Default: encrypt a 48 MB file (3 timed kill points), decrypt and rotate a 12 MB one (4 each);
@@ -79,7 +79,15 @@ function countLeftovers(verb: string, dir: string, final: string): void {
   leftovers[verb] = (leftovers[verb] ?? 0) + temps(dir, final).length;
 }
 
-const run = (args: string[], dir: string) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: "utf8" });
+/** Runs the CLI; when the folder held leftovers of the killed run, the run removes them all and says so in one line. */
+function run(args: string[], dir: string) {
+  const left = fs.readdirSync(dir).filter((x) => /\.(tmp|wipe)-/.test(x));
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: "utf8" });
+  expect(fs.readdirSync(dir).filter((x) => left.includes(x)), `leftovers after a re-run: ${r.stderr}`).toEqual([]);
+  const said = r.stderr.split("\n").filter((l) => l.includes("left in . by an interrupted opensslwrap run"));
+  expect(said, r.stderr).toHaveLength(left.length > 0 ? 1 : 0);
+  return r;
+}
 
 // --- the invariants after a kill, and the re-run ------------------------------------------------
 

@@ -74,6 +74,19 @@ describe.skipIf(whyNot !== undefined)("disk full (8 MiB tmpfs)", () => {
     });
   }
 
+  it("watch --once: the file whose bundle does not fit is reported and kept whole, the next one encrypted", () => {
+    clean(mnt);
+    const big = new Uint8Array(crypto.randomBytes(5 << 20));
+    fs.writeFileSync(path.join(mnt, "a-big.edf"), big);
+    fs.writeFileSync(path.join(mnt, "b-small.csv"), "fits\n");
+    const r = cli(["watch", mnt, "--pubkey", lab.pub, "--once", "--settle", "0.2"], root.dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr.split("\n").filter((l) => l.includes("a-big.edf"))).toEqual([expect.stringMatching(/no space left on device/i)]);
+    expect(r.stdout.toString()).toMatch(/b-small\.csv 5 bytes -> \S+b-small\.csv\.enc\n$/);
+    expect(tree(mnt)).toEqual(["a-big.edf", "b-small.csv.enc"]); // no temp file, no claim
+    expect(sha(fs.readFileSync(path.join(mnt, "a-big.edf")))).toBe(sha(big));
+  });
+
   it("encrypt onto a disk already full: clear error, original untouched", () => {
     clean(mnt);
     fs.writeFileSync(path.join(mnt, "small.csv"), "id,rt\n1,300\n");

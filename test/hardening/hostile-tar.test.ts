@@ -14,7 +14,7 @@ import { decrypt, decryptBytes, encryptBytes, FormatError, readMeta } from "../.
 import { CLI } from "../helpers/cli.js";
 import { pattern } from "../helpers/data.js";
 import { hostKey, type TestKey } from "../helpers/keys.js";
-import { BLOCK, cliDebug, FULL, concat, END, expectRefusedCli, marker, members, paxMember, rebuild, refused, scratch, tarHeader, tarMember, tree, ustar, type Member } from "./util.js";
+import { BLOCK, cliDebug, FULL, concat, END, errorLines, expectRefusedCli, marker, members, paxMember, rebuild, refused, scratch, tarHeader, tarMember, tree, ustar, type Member } from "./util.js";
 
 const root = scratch("tar");
 let lab: TestKey;
@@ -230,7 +230,13 @@ describe("hostile archives, through the CLI", () => {
       const before = tree(root.dir);
       expectRefusedCli(cliDebug(["decrypt", "b.enc", "--privkey", lab.priv], dir), undefined, `decrypt: ${c.what}`);
       if (c.infoMayPass !== true) expectRefusedCli(cliDebug(["info", "b.enc"], dir), undefined, `info: ${c.what}`);
-      if (FULL) expectRefusedCli(cliDebug(["decrypt", "b.enc", "--privkey", lab.priv, "--out", "out.bin", "--json"], dir), undefined, `decrypt --json: ${c.what}`);
+      if (FULL) {
+        // --json: one line on stderr, and the failure as this bundle's JSON object on stdout.
+        const r = cliDebug(["decrypt", "b.enc", "--privkey", lab.priv, "--out", "out.bin", "--json"], dir);
+        expect(r.status, `decrypt --json: ${c.what}`).toBe(1);
+        expect(errorLines(r.stderr), `decrypt --json: ${c.what}`).toHaveLength(1);
+        expect(JSON.parse(r.stdout.toString()), `decrypt --json: ${c.what}`).toMatchObject({ path: "b.enc", ok: false });
+      }
       expect(tree(dir), c.what).toEqual(["b.enc"]);
       expect(tree(root.dir), c.what).toEqual(before);
     }

@@ -73,12 +73,12 @@ const legacyKey = hostKeyPair(2048);
 /** d.csv encrypted for prot, made once in-process (cheaper than a CLI run per step). */
 let protBundle: Uint8Array;
 const steps = (): Step[] => [
-  { what: "encrypt (signed with a protected key)", files: { "d.csv": plaintext }, args: ["encrypt", "d.csv", "--pubkey", lab.pub, "--sign-with", prot.priv, "--passphrase-file", passFile], allowed: /^(\.d\.csv\.enc\.tmp-[0-9a-f]+|d\.csv\.enc|d\.csv)$/ },
-  { what: "decrypt (protected key)", files: {}, args: ["decrypt", "d.csv.enc", "--privkey", prot.priv, "--passphrase-file", passFile], allowed: /^(\.d\.csv\.tmp-[0-9a-f]+|d\.csv)$/, before: (dir) => fs.writeFileSync(path.join(dir, "d.csv.enc"), protBundle) },
-  { what: "rotate", files: {}, args: ["rotate", "d.csv.enc", "--privkey", prot.priv, "--passphrase-file", passFile, "--pubkey", lab.pub], allowed: /^(\.d\.csv\.enc\.tmp-[0-9a-f]+|d\.csv\.enc)$/, before: (dir) => fs.writeFileSync(path.join(dir, "d.csv.enc"), protBundle) },
+  { what: "encrypt (signed with a protected key)", files: { "d.csv": plaintext }, args: ["encrypt", "d.csv", "--pubkey", lab.pub, "--sign-with", prot.priv, "--passphrase-file", passFile], allowed: /^(\.d\.csv\.enc\.tmp-[0-9a-z-]+|d\.csv\.enc|d\.csv)$/ },
+  { what: "decrypt (protected key)", files: {}, args: ["decrypt", "d.csv.enc", "--privkey", prot.priv, "--passphrase-file", passFile], allowed: /^(\.d\.csv\.tmp-[0-9a-z-]+|d\.csv)$/, before: (dir) => fs.writeFileSync(path.join(dir, "d.csv.enc"), protBundle) },
+  { what: "rotate", files: {}, args: ["rotate", "d.csv.enc", "--privkey", prot.priv, "--passphrase-file", passFile, "--pubkey", lab.pub], allowed: /^(\.d\.csv\.enc\.tmp-[0-9a-z-]+|d\.csv\.enc)$/, before: (dir) => fs.writeFileSync(path.join(dir, "d.csv.enc"), protBundle) },
   { what: "info --json", files: {}, args: ["info", "d.csv.enc", "--json"], allowed: /^$/, before: (dir) => fs.writeFileSync(path.join(dir, "d.csv.enc"), protBundle) },
-  { what: "genkeys", files: {}, args: ["genkeys", "--out-dir", "k", "--name", "new", "--bits", "2048", "--passphrase-file", passFile], allowed: /^(k|k\/\.new\.(priv|pub)\.pem\.tmp-[0-9a-f]+|k\/new\.(priv|pub)\.pem)$/ },
-  { what: "decrypt of a 2012 bundle", files: { "old.enc": make2012Bundle({ plaintext: new TextEncoder().encode(plaintext), pub: legacyKey.pub, md: "md5" }).bundle, "old.pem": legacyKey.priv }, args: ["decrypt", "old.enc", "--privkey", "old.pem"], allowed: /^(\.data\.txt\.tmp-[0-9a-f]+|data\.txt)$/ },
+  { what: "genkeys", files: {}, args: ["genkeys", "--out-dir", "k", "--name", "new", "--bits", "2048", "--passphrase-file", passFile], allowed: /^(k|k\/\.new\.(priv|pub)\.pem\.tmp-[0-9a-z-]+|k\/new\.(priv|pub)\.pem)$/ },
+  { what: "decrypt of a 2012 bundle", files: { "old.enc": make2012Bundle({ plaintext: new TextEncoder().encode(plaintext), pub: legacyKey.pub, md: "md5" }).bundle, "old.pem": legacyKey.priv }, args: ["decrypt", "old.enc", "--privkey", "old.pem"], allowed: /^(\.data\.txt\.tmp-[0-9a-z-]+|data\.txt)$/ },
 ];
 
 function prepare(s: Step): string {

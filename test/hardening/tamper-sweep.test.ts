@@ -7,9 +7,10 @@
  *
  * The exception, by design of the format: `sig-1.pss` is not covered by the tag (the tag covers
  * header, wrapped keys and payload; the signature is made over the same bytes and stored after).
- * decrypt does not check signatures, so a bundle whose only change is in sig-1.pss decrypts to the
- * right plaintext; `info` lists the signer, marked "signature not verified". Only a check with the
- * signer's public key (by hand with openssl, as docs/FORMAT.md shows) notices the change.
+ * decrypt without `signers` does not check signatures, so a bundle whose only change is in
+ * sig-1.pss decrypts to the right plaintext; `info` lists the signer, marked "signature not
+ * checked". A check with the signer's public key (`signers`, `--signer`, or by hand with openssl
+ * as docs/FORMAT.md shows) notices the change.
  *
  * Default: every position of the tar structure (headers, padding, end blocks) and of meta.json,
  * and a sample of the positions whose check needs the private key (header.txt, wrapped keys,
@@ -19,10 +20,10 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decrypt, encryptBytes, OpensslwrapError, readMeta } from "../../src/index.js";
+import { decrypt, encryptBytes, OpensslwrapError, readMeta, SignatureError } from "../../src/index.js";
 import { pattern } from "../helpers/data.js";
 import { hostKey, type TestKey } from "../helpers/keys.js";
-import { BLOCK, cliDebug, expectRefusedCli, FULL, members, scratch, tree, type Member } from "./util.js";
+import { BLOCK, cliDebug, expectRefusedCli, FULL, members, refused, scratch, tree, type Member } from "./util.js";
 
 const root = scratch("sweep");
 let lab: TestKey;
@@ -151,6 +152,9 @@ describe("tampering sweep", () => {
       // info lists the signer and says nothing about validity: it has no key to check with.
       const info = await readMeta(file);
       expect(info.format === 2 && info.signers.length).toBe(1);
+      // Given the signer's key, decrypt refuses it, writing nothing.
+      expect(await refused(decrypt(file, { privateKey: { key: lab.privPem }, out, signers: [lab.pubPem] })), `@${at}`).toBeInstanceOf(SignatureError);
+      expect(fs.readdirSync(dir), `@${at}`).toEqual(["b.enc"]);
     }
     // The signature itself is broken, as a check by hand with the signer's public key shows.
     const signed = Buffer.concat(["header.txt", "key-1.oaep", "key-2.oaep", "payload.bin"].map((n) => list.find((m) => m.name === n)?.content ?? new Uint8Array(0)));
@@ -168,7 +172,7 @@ describe("tampering sweep", () => {
     // The CLI's info says that it did not check the signature.
     const shown = cliDebug(["info", "b.enc"], dir);
     expect(shown.status, shown.stderr).toBe(0);
-    expect(shown.stdout.toString()).toMatch(/^signer: [0-9a-f]{64} \(signature not verified\)$/m);
+    expect(shown.stdout.toString()).toMatch(/^signer: SHA256:[0-9a-f]{64} \(signature not checked: --signer PEM checks it\)$/m);
     const bad = sig.content.slice();
     bad[100] = (bad[100] ?? 0) ^ 0x10;
     expect(verify(bad)).toBe(false);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decrypt, encryptBytes, IntegrityError, rotate } from "../../src/index.js";
 import { pattern } from "../helpers/data.js";
 import { hostKey, type TestKey } from "../helpers/keys.js";
-import { cliDebug, expectRefusedCli, forge, FULL, members, rebuild, refused, scratch, tree } from "./util.js";
+import { cliDebug, errorLines, expectRefusedCli, forge, FULL, members, rebuild, refused, scratch, tree } from "./util.js";
 
 const root = scratch("wrap");
 let lab: TestKey;
@@ -114,7 +114,10 @@ describe("wrapped keys", () => {
     fs.writeFileSync(path.join(dir, "short.enc"), withMember(one, "key-1.oaep", member(one, "key-1.oaep").subarray(0, 200)));
     for (const b of ["swap.enc", "short.enc"]) {
       expectRefusedCli(cliDebug(["decrypt", b, "--privkey", lab.priv], dir), /altered or corrupted/, b);
-      expectRefusedCli(cliDebug(["decrypt", b, "--privkey", lab.priv, "--json", "--out", "o.bin"], dir), /altered or corrupted/, b);
+      const asJson = cliDebug(["decrypt", b, "--privkey", lab.priv, "--json", "--out", "o.bin"], dir);
+      expect(errorLines(asJson.stderr), b).toEqual([expect.stringMatching(/^opensslwrap: .*altered or corrupted/)]);
+      // --json: the failure is this bundle's JSON object too.
+      expect(JSON.parse(asJson.stdout.toString()), b).toEqual({ path: b, ok: false, error: { class: "IntegrityError", message: expect.stringMatching(/altered or corrupted/) }, warnings: [] });
       expectRefusedCli(cliDebug(["rotate", b, "--privkey", lab.priv, "--pubkey", eve.pub], dir), /altered or corrupted/, b);
     }
     expect(tree(dir)).toEqual(["short.enc", "swap.enc"]);

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { CLI } from "./cli.js";
 
 const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
@@ -14,6 +14,33 @@ export function onTerminal(args: readonly string[], cwd: string, stderrFile?: st
   const r = spawnSync("script", ["-qfec", command, "/dev/null"], { cwd, encoding: "utf8", timeout: 30_000 });
   if (r.error !== undefined) throw r.error;
   return { status: r.status, output: r.stdout };
+}
+
+/**
+ * Runs `opensslwrap ARGS...` on a pseudo-terminal as `onTerminal` does, typing each reply (and
+ * Enter) once its prompt has appeared: `replies[i]` answers the i-th prompt that ends in ": ".
+ * Returns the exit code and everything the terminal received.
+ */
+export function typedOnTerminal(args: readonly string[], cwd: string, replies: readonly string[]): Promise<{ status: number | null; output: string }> {
+  const command = `stty cols 100 rows 40; exec ${[process.execPath, CLI, ...args].map(quote).join(" ")}`;
+  const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd, stdio: ["pipe", "pipe", "inherit"] });
+  let output = "";
+  let answered = 0;
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    output += chunk;
+    // A prompt is written without a newline and then waits: answer each one once.
+    const prompts = output.split(/: (?=$|\r?\n)/).length - 1;
+    while (answered < Math.min(prompts, replies.length)) child.stdin.write(`${replies[answered++]}\r`);
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      resolve({ status, output });
+    });
+  });
 }
 
 /**

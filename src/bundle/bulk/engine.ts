@@ -1,6 +1,6 @@
 import type { FileNode, FileStorage } from "../../wasi/index.js";
-import type { CtrPlaintextView } from "./ctr-view.js";
-import type { PayloadKeys } from "./keys.js";
+import type { CtrAt, CtrPlaintextView } from "./ctr-view.js";
+import type { AesKey, PayloadKeys } from "./keys.js";
 
 /**
  * The bulk work of the v2 format, AES-256-CTR over the payload and HMAC-SHA256 over the header,
@@ -18,12 +18,14 @@ export interface BulkEngine {
   /**
    * Checks the tag and decrypts into the file `output()` makes (IntegrityError on a wrong tag).
    * `output` is called only when the engine starts writing: after the tag was checked, or, when
-   * the engine checks it while decrypting, at once; then a wrong tag empties the output (a memory
-   * file is zeroed) before `open` rejects. The caller still removes what `output` made on failure.
+   * the engine checks it while decrypting (never with `job.tagFirst`), at once; then a wrong tag
+   * empties the output (a memory file is zeroed) before `open` rejects. The caller still removes what `output` made on failure.
    */
   open(job: OpenJob, output: () => Promise<FileNode>): Promise<void>;
   /** Checks the tag, then gives the plaintext as a file decrypted on demand (rotation writes none). */
   view(job: OpenJob): Promise<CtrPlaintextView>;
+  /** AES-256-CTR under `key` from any counter block, synchronously (the views' windows; a stream's spool). */
+  ctr(key: AesKey): Promise<CtrAt>;
 }
 
 export interface SealJob {
@@ -60,6 +62,11 @@ export interface OpenJob {
   /** The tag the bundle carries. */
   readonly tag: Uint8Array;
   readonly progress?: PayloadProgress;
+  /**
+   * The output cannot be taken back once written (a pipe, a terminal): the tag is then checked in
+   * a pass of its own before the first byte is decrypted, whatever the payload's size.
+   */
+  readonly tagFirst?: boolean;
 }
 
 /**

@@ -49,7 +49,7 @@ export function wasmBulk(openssl: OpenSSL, macThreads?: WasmMacThreads): BulkEng
     },
     async open(job, output) {
       const size = job.ciphertext.stat().size;
-      const t = await thread(job.keys, job.authenticated, size);
+      const t = job.tagFirst === true ? undefined : await thread(job.keys, job.authenticated, size);
       if (t === undefined) {
         requireTag(await mac(job, watched(job.ciphertext, job.progress, 0, 0.5)), job.tag);
         await enc(openssl, { input: watched(job.ciphertext, job.progress, size / 2, 0.5), output: await output(), ...ctr(job.keys, true) });
@@ -62,12 +62,15 @@ export function wasmBulk(openssl: OpenSSL, macThreads?: WasmMacThreads): BulkEng
     },
     async view(job) {
       requireTag(await mac(job, job.ciphertext), job.tag);
+      return new CtrPlaintextView(job.ciphertext.open({ read: true, write: false }), job.keys.iv, await this.ctr(job.keys.cipher));
+    },
+    async ctr(cipherKey) {
       const module = await openssl.module();
-      const key = hex(job.keys.cipher);
-      return new CtrPlaintextView(job.ciphertext.open({ read: true, write: false }), job.keys.iv, (counter, data) => {
+      const key = hex(cipherKey);
+      return (counter, data) => {
         const r = runOpenSSLSync(module, ["enc", "-d", "-aes-256-ctr", "-K", key, "-iv", hex(counter), "-in", "/c", "-out", "/p"], { files: { "/c": data } });
         return r.files.get("/p") ?? new Uint8Array(0);
-      });
+      };
     },
   };
 }

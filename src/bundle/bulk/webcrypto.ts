@@ -150,7 +150,7 @@ async function ctrInto(key: CryptoKey, iv: CtrIv, input: FileNode, output: FileN
  * The bulk engine on Web Crypto: AES-256-CTR by `crypto.subtle` (native AES, on the browser's own
  * crypto thread), HMAC-SHA256 by `sha256.ts` (Web Crypto signs only whole buffers), on a second
  * thread when `macThreads` gives one, else on this one between the cipher's calls. Rotation's
- * synchronous random access (`view`) is the wasm engine's. The same bytes as the wasm engine
+ * synchronous random access (`view`, `ctr`) is the wasm engine's. The same bytes as the wasm engine
  * (test/webcrypto-bulk.test.ts, test/browser/webcrypto.test.ts).
  */
 export function webCryptoBulk(wasm: BulkEngine, macThreads?: WebMacThreads): BulkEngine {
@@ -197,8 +197,8 @@ export function webCryptoBulk(wasm: BulkEngine, macThreads?: WebMacThreads): Bul
       const size = job.ciphertext.stat().size;
       const key = await aesKey(job.keys.cipher);
       const progress = job.progress;
-      if (size < MAC_THREAD_MIN_BYTES) {
-        // Small: the tag first, so that an altered bundle never gets an output file.
+      if (size < MAC_THREAD_MIN_BYTES || job.tagFirst === true) {
+        // Small, or an output that cannot be taken back: the tag first, so that an altered bundle never gets an output file.
         requireTag(tagOf(job, job.ciphertext, progress && ((at) => progress(at / 2))), job.tag);
         await ctrInto(key, job.keys.iv, job.ciphertext, await output(), progress && ((at) => progress(size / 2 + at / 2)));
         return;
@@ -210,5 +210,6 @@ export function webCryptoBulk(wasm: BulkEngine, macThreads?: WebMacThreads): Bul
       requireTagAfter(tag, job.tag, out);
     },
     view: (job) => wasm.view(job),
+    ctr: (key) => wasm.ctr(key),
   };
 }

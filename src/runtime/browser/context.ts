@@ -4,14 +4,7 @@ import type { Context } from "../../bundle/context.js";
 import { OpenSSL, webSha256 } from "../../openssl/index.js";
 import { loadBrowserEngine, type BrowserEngineOptions } from "./engine.js";
 import { MacWorker } from "./mac-threads.js";
-
-/** Runtime and browser for the meta-data, e.g. "browser Chrome/126.0 Linux x86_64". */
-export function browserPlatform(): string {
-  const ua = globalThis.navigator?.userAgent ?? "";
-  const engine = /(Firefox|Edg|OPR|Chrome)\/[\d.]+/.exec(ua)?.[0] ?? (/Version\/([\d.]+).*Safari/.exec(ua) !== null ? `Safari/${/Version\/([\d.]+)/.exec(ua)?.[1] ?? ""}` : "unknown");
-  const os = (globalThis.navigator as { platform?: string } | undefined)?.platform ?? "";
-  return `browser ${engine}${os === "" ? "" : ` ${os}`}`;
-}
+import { browserPlatform } from "./platform.js";
 
 export interface BrowserContextOptions extends BrowserEngineOptions {
   /** Where mac-worker.js is (default: next to this module). Used only on cross-origin isolated pages. */

@@ -3,9 +3,16 @@ import { EngineIntegrityError, hex, webSha256 } from "../../openssl/index.js";
 /** Replaced by the web build (scripts/build-web.mjs) with wasm/manifest.json's sha256. */
 declare const __OPENSSLWRAP_WASM_SHA256__: string | undefined;
 const BUILT_IN_SHA256: string | undefined = typeof __OPENSSLWRAP_WASM_SHA256__ === "string" ? __OPENSSLWRAP_WASM_SHA256__ : undefined;
+/**
+ * The engine's path relative to the running module, replaced per bundle by the web build (the
+ * library bundles in dist/browser/: "../../wasm/openssl.wasm"; the page: "./openssl.wasm").
+ * Unbundled (this module in dist/runtime/browser/) it is the package's wasm/ folder.
+ */
+declare const __OPENSSLWRAP_WASM_PATH__: string | undefined;
+const WASM_PATH = typeof __OPENSSLWRAP_WASM_PATH__ === "string" ? __OPENSSLWRAP_WASM_PATH__ : "../../../wasm/openssl.wasm";
 
 export interface BrowserEngineOptions {
-  /** Where openssl.wasm is (default: next to this module). */
+  /** Where openssl.wasm is (default: the package's wasm/openssl.wasm). */
   wasmUrl?: string | URL;
   /**
    * The sha256 (hex) the wasm must have. Default: the one built into this bundle; without one
@@ -30,7 +37,8 @@ async function manifestSha256(url: URL): Promise<string> {
  * when the digest is the pinned one (else `EngineIntegrityError`).
  */
 export async function loadBrowserEngine(o: BrowserEngineOptions = {}): Promise<WebAssembly.Module> {
-  const url = new URL(o.wasmUrl ?? "./openssl.wasm", import.meta.url);
+  // Written as `new URL(literal, import.meta.url)` once bundled, the form bundlers follow as an asset.
+  const url = o.wasmUrl === undefined ? new URL(WASM_PATH, import.meta.url) : new URL(o.wasmUrl, import.meta.url);
   const expected = o.sha256 ?? BUILT_IN_SHA256 ?? (await manifestSha256(new URL("./manifest.json", url)));
   const response = await fetch(url);
   if (!response.ok) throw new Error(`cannot load the OpenSSL engine ${url.href}: HTTP ${response.status}`);

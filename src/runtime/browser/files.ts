@@ -1,215 +1,191 @@
-import { hex } from "../../openssl/hex.js";
-import { Errno, FsError, MemoryFile, type FileNode, type FileStorage, type NodeStat } from "../../wasi/index.js";
-import { regular } from "./blob-file.js";
+import type { StreamReader } from "../../bundle/views.js";
+import { Errno, FileType, FsError, type FileNode, type FileStorage, type NodeStat, type OpenMode } from "../../wasi/index.js";
 
 /**
- * Outputs in the browser, for a dedicated Web Worker: random-access (the bundle writer puts the
- * payload first and the header last) in the origin-private file system through a
- * `FileSystemSyncAccessHandle`, handed back as a disk-backed `File`; in memory when OPFS is
- * missing (older browsers, private windows). Inputs: blob-file.ts.
+ * The user's files (a `File` or `Blob`) as virtual files for the engine, in a dedicated Web Worker
+ * (the engine's file calls are synchronous, and only workers have synchronous file access): read
+ * in place with `FileReaderSync`, one window at a time, so a multi-GB input is never held whole in
+ * memory; or streamed, for engines that await.
  */
 
-/** `FileSystemSyncAccessHandle` (worker-only). */
-interface SyncAccessHandle {
-  read(buffer: Uint8Array, options?: { at?: number }): number;
-  write(buffer: Uint8Array, options?: { at?: number }): number;
-  truncate(size: number): void;
-  getSize(): number;
-  flush(): void;
-  close(): void;
+/** `FileReaderSync` (worker-only; not in the DOM typings this project compiles with). */
+interface FileReaderSyncLike {
+  readAsArrayBuffer(blob: Blob): ArrayBuffer;
 }
 
-type SyncFileHandle = FileSystemFileHandle & { createSyncAccessHandle?: () => Promise<SyncAccessHandle> };
-type ListableDirectory = FileSystemDirectoryHandle & { keys?: () => AsyncIterableIterator<string> };
+function fileReaderSync(): FileReaderSyncLike {
+  const ctor = (globalThis as { FileReaderSync?: new () => FileReaderSyncLike }).FileReaderSync;
+  if (ctor === undefined) throw new Error("browser files can only be read inside a Web Worker (FileReaderSync is missing)");
+  return new ctor();
+}
 
-/** A `FileSystemSyncAccessHandle` as virtual file storage. The node is its own storage. */
-class OpfsStorage implements FileNode, FileStorage {
+export function regular(size: number): NodeStat {
+  return { type: FileType.REGULAR_FILE, size, ino: 0n, mtimeNs: 0n };
+}
+
+/** Bytes read from a Blob per `FileReaderSync` call when the engine asks for less (dgst reads 8 KiB). */
+const WINDOW = 1 << 20;
+
+/**
+ * A `Blob` (a `File` the user chose or dropped) as a read-only virtual file and byte source. Small
+ * reads are served from one 1 MiB window, zeroed when the file is closed.
+ */
+export class BlobFile implements FileNode, FileStorage {
   readonly kind = "file";
-  constructor(private readonly handle: SyncAccessHandle) {}
+  private readonly reader = fileReaderSync();
+  private window: { at: number; bytes: Uint8Array } | undefined;
+
+  /** `signal`: once aborted, every read throws its reason (the run stops at its next read). */
+  constructor(
+    readonly blob: Blob,
+    private readonly signal?: { readonly aborted: boolean; readonly reason?: unknown },
+  ) {}
 
   stat(): NodeStat {
-    return regular(this.handle.getSize());
+    return regular(this.blob.size);
   }
 
-  open(): FileStorage {
+  open(mode: OpenMode): FileStorage {
+    if (mode.write) throw new FsError(Errno.ROFS, "browser input files are read-only");
     return this;
   }
 
   size(): number {
-    return this.handle.getSize();
+    return this.blob.size;
   }
 
   read(dst: Uint8Array, position: number): number {
-    return this.handle.read(dst, { at: position });
-  }
-
-  write(src: Uint8Array, position: number): void {
-    let done = 0;
-    while (done < src.length) {
-      let n: number;
-      try {
-        n = this.handle.write(src.subarray(done), { at: position + done });
-      } catch (e) {
-        if (e instanceof Error && e.name === "QuotaExceededError") throw new Error("not enough browser storage for the output file (free disk space, or use the command line for very large files)");
-        throw e;
-      }
-      if (n <= 0) throw new FsError(Errno.IO, "OPFS write made no progress");
-      done += n;
+    this.stopIfAborted();
+    const size = this.blob.size;
+    if (position >= size || dst.length === 0) return 0;
+    if (dst.length >= WINDOW) {
+      const bytes = this.slice(position, Math.min(size, position + dst.length));
+      dst.set(bytes);
+      bytes.fill(0);
+      return bytes.length;
     }
+    let w = this.window;
+    if (w === undefined || position < w.at || position >= w.at + w.bytes.length) {
+      this.drop();
+      w = this.window = { at: position, bytes: this.slice(position, Math.min(size, position + WINDOW)) };
+    }
+    const n = Math.min(dst.length, w.at + w.bytes.length - position);
+    dst.set(w.bytes.subarray(position - w.at, position - w.at + n));
+    return n;
   }
 
-  truncate(size: number): void {
-    this.handle.truncate(size);
+  write(): void {
+    throw new FsError(Errno.BADF);
   }
 
-  sync(): void {
-    this.handle.flush();
+  truncate(): void {
+    throw new FsError(Errno.BADF);
   }
 
-  /** Several engine commands open the same output in turn: the handle stays open until `finish`. */
-  close(): void {}
-}
+  sync(): void {}
 
-/** An output being written: a random-access virtual file, then a `File` to download. */
-export interface OutputFile {
-  /** Where the engine writes (and reads back). */
-  readonly node: FileNode & FileStorage;
-  /** "opfs" (on disk, in the browser's private storage) or "memory". */
-  readonly where: "opfs" | "memory";
-  /** Identifies the output for `releaseOutput` once the page is done with the download. */
-  readonly id: string;
-  /** Ends writing and returns the content as a `File` called `name`. */
-  finish(name: string, type?: string): Promise<File>;
-  /** Removes a failed output. */
-  discard(): Promise<void>;
-}
+  /** Drops (and zeroes) the read window; the file stays readable. */
+  close(): void {
+    this.drop();
+  }
 
-const SESSION_PREFIX = "opensslwrap-session-";
-const randomId = () => hex(crypto.getRandomValues(new Uint8Array(8)));
+  /** The whole content in memory (legacy bundles, keys, signatures). */
+  bytes(): Uint8Array {
+    return this.slice(0, this.blob.size);
+  }
 
-let session: Promise<FileSystemDirectoryHandle | undefined> | undefined;
-const outputs = new Map<string, { dir: FileSystemDirectoryHandle; name: string }>();
+  /**
+   * Bytes `from` up to `to`, streamed: the browser reads ahead on its own threads (several times
+   * the speed of `read`'s FileReaderSync). Stops, as `read` does, once the signal is aborted.
+   */
+  streamFrom(from: number, to: number): StreamReader {
+    const stream = intoBuffers(this.blob.slice(from, to).stream());
+    let delivered = 0;
+    return {
+      read: async (into) => {
+        this.stopIfAborted();
+        let got: Uint8Array<ArrayBuffer>;
+        try {
+          got = await stream.read(into);
+        } catch (e) {
+          throw this.unreadable(e);
+        }
+        delivered += got.length;
+        if (got.length === 0 && delivered !== to - from) throw new Error("the file changed while it was being read");
+        return got;
+      },
+      cancel: () => stream.cancel(),
+    };
+  }
 
-/**
- * This worker's folder in the origin-private file system, or undefined without OPFS sync
- * handles. The folder is named after a Web Lock held while the worker lives; folders whose lock
- * nobody holds (a closed or crashed tab) are removed on the next start.
- */
-function sessionDirectory(): Promise<FileSystemDirectoryHandle | undefined> {
-  session ??= (async () => {
+  private stopIfAborted(): void {
+    if (this.signal?.aborted === true) throw this.signal.reason ?? new DOMException("cancelled", "AbortError");
+  }
+
+  /** NotReadableError: the file was changed, moved or deleted on disk after it was chosen. */
+  private unreadable(e: unknown): Error {
+    return new Error(`cannot read ${this.blob instanceof File ? this.blob.name : "the file"}: it changed or is no longer readable (${e instanceof Error ? e.name : String(e)})`);
+  }
+
+  private slice(start: number, end: number): Uint8Array {
+    let buffer: ArrayBuffer;
     try {
-      const storage = (globalThis.navigator as Navigator | undefined)?.storage;
-      if (storage?.getDirectory === undefined) return undefined;
-      const probe = (globalThis as { FileSystemFileHandle?: { prototype: SyncFileHandle } }).FileSystemFileHandle;
-      if (probe?.prototype.createSyncAccessHandle === undefined) return undefined;
-      const root = await storage.getDirectory();
-      const name = SESSION_PREFIX + randomId();
-      const locks = navigator.locks as LockManager | undefined;
-      if (locks !== undefined) {
-        await new Promise<void>((held) => {
-          void locks.request(name, () => {
-            held();
-            return new Promise<never>(() => {}); // held until the worker ends
-          });
-        });
-        await sweep(root, locks, name);
-      }
-      return await root.getDirectoryHandle(name, { create: true });
-    } catch {
-      return undefined; // e.g. SecurityError in a private window: fall back to memory
+      buffer = this.reader.readAsArrayBuffer(this.blob.slice(start, end));
+    } catch (e) {
+      throw this.unreadable(e);
     }
-  })();
-  return session;
-}
-
-async function sweep(root: ListableDirectory, locks: LockManager, own: string): Promise<void> {
-  if (root.keys === undefined) return;
-  const held = new Set(((await locks.query()).held ?? []).map((l) => l.name));
-  const stale: string[] = [];
-  for await (const name of root.keys()) if (name.startsWith(SESSION_PREFIX) && name !== own && !held.has(name)) stale.push(name);
-  for (const name of stale) await root.removeEntry(name, { recursive: true }).catch(() => undefined);
-}
-
-class MemoryOutput implements OutputFile {
-  readonly node = new MemoryFile();
-  readonly where = "memory";
-  readonly id = `memory-${randomId()}`;
-
-  async finish(name: string, type = "application/octet-stream"): Promise<File> {
-    const file = new File([this.node.bytes().slice()], name, { type });
-    this.node.wipe();
-    return file;
+    if (buffer.byteLength !== end - start) throw new Error("the file changed while it was being read");
+    return new Uint8Array(buffer);
   }
 
-  async discard(): Promise<void> {
-    this.node.wipe();
+  private drop(): void {
+    this.window?.bytes.fill(0);
+    this.window = undefined;
   }
 }
 
-class OpfsOutput implements OutputFile {
-  readonly where = "opfs";
-  readonly node: OpfsStorage;
-  private open = true;
-
-  constructor(
-    readonly id: string,
-    private readonly dir: FileSystemDirectoryHandle,
-    private readonly handle: FileSystemFileHandle,
-    private readonly access: SyncAccessHandle,
-  ) {
-    this.node = new OpfsStorage(access);
-  }
-
-  async finish(name: string, type = "application/octet-stream"): Promise<File> {
-    this.close();
-    const file = await this.handle.getFile();
-    outputs.set(this.id, { dir: this.dir, name: this.id });
-    // A File made of a File refers to the same disk-backed bytes: no copy.
-    return new File([file], name, { type });
-  }
-
-  async discard(): Promise<void> {
-    this.close();
-    await this.dir.removeEntry(this.id).catch(() => undefined);
-  }
-
-  private close(): void {
-    if (!this.open) return;
-    this.open = false;
-    this.access.flush();
-    this.access.close();
-  }
+/** Reads a small file (a key, a signature) whole, refusing anything larger than `max` bytes. */
+export function readSmall(blob: Blob, what: string, max = 1 << 16): Uint8Array {
+  if (blob.size > max) throw new RangeError(`the ${what} file is too large (${blob.size} bytes): choose the ${what} file`);
+  return new BlobFile(blob).bytes();
 }
 
-/** A new, empty output: in OPFS when available, else in memory (`memory: true` forces memory). */
-export async function createOutput(o: { memory?: boolean } = {}): Promise<OutputFile> {
-  const dir = o.memory === true ? undefined : await sessionDirectory();
-  if (dir === undefined) return new MemoryOutput();
-  const id = `out-${randomId()}`;
-  try {
-    const handle = (await dir.getFileHandle(id, { create: true })) as SyncFileHandle;
-    if (handle.createSyncAccessHandle === undefined) throw new Error("no sync access handles");
-    const access = await handle.createSyncAccessHandle();
-    access.truncate(0);
-    return new OpfsOutput(id, dir, handle, access);
-  } catch {
-    await dir.removeEntry(id).catch(() => undefined);
-    return new MemoryOutput();
-  }
-}
 
 /**
- * Removes an output's OPFS file once the page no longer needs it (its download finished or was
- * replaced). Outputs held in memory are freed with their `File`.
+ * A stream read into the caller's buffers: by BYOB reads where it is a byte stream (Chromium's
+ * `Blob.stream()`: no copy, and no buffer a read for the collector), else chunk by chunk, copied
+ * (and each chunk zeroed once copied: it may hold plaintext).
  */
-export async function releaseOutput(id: string): Promise<void> {
-  const entry = outputs.get(id);
-  if (entry === undefined) return;
-  outputs.delete(id);
-  await entry.dir.removeEntry(entry.name).catch(() => undefined);
-}
-
-/** Where outputs go in this worker: "opfs" (streamed to browser storage) or "memory". */
-export async function outputStorage(): Promise<"opfs" | "memory"> {
-  return (await sessionDirectory()) === undefined ? "memory" : "opfs";
+function intoBuffers(stream: ReadableStream<Uint8Array>): StreamReader {
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = stream.getReader({ mode: "byob" });
+  } catch {
+    // not a byte stream: below
+  }
+  if (byob !== undefined) {
+    const reader = byob;
+    return {
+      // `value` is missing only for a cancelled stream: then an empty view of the same length's memory.
+      read: async (into) => (await reader.read(into)).value ?? new Uint8Array(into.length).subarray(0, 0),
+      cancel: () => reader.cancel(),
+    };
+  }
+  const reader = stream.getReader();
+  let left: Uint8Array | undefined;
+  return {
+    read: async (into) => {
+      if (left === undefined || left.length === 0) {
+        const next = await reader.read();
+        if (next.done) return into.subarray(0, 0);
+        left = next.value;
+      }
+      const n = Math.min(into.length, left.length);
+      into.set(left.subarray(0, n));
+      left.fill(0, 0, n);
+      left = left.subarray(n);
+      return into.subarray(0, n);
+    },
+    cancel: () => reader.cancel(),
+  };
 }

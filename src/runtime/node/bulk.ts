@@ -25,7 +25,7 @@ function tagOf(job: Pick<OpenJob, "keys" | "authenticated">, payload: FileNode):
   return new Uint8Array(mac.digest());
 }
 
-/** One CTR window from counter block `counter` (rotation's reads). */
+/** AES-256-CTR of `data` from counter block `counter` (rotation's reads, a stream's spool). */
 function ctrAt(key: AesKey, counter: Uint8Array, data: Uint8Array): Uint8Array {
   const decipher = createDecipheriv("aes-256-ctr", key, counter);
   return new Uint8Array(Buffer.concat([decipher.update(data), decipher.final()]));
@@ -99,7 +99,7 @@ export const nodeBulk: BulkEngine = {
     return { tag, check: (stored, original) => decryptsTo(original, size, async (into) => ctrStream(job.keys, stored, into), nativeEqual) };
   },
   async open(job, output) {
-    if (job.ciphertext.stat().size < MAC_THREAD_MIN_BYTES) {
+    if (job.tagFirst === true || job.ciphertext.stat().size < MAC_THREAD_MIN_BYTES) {
       requireTag(tagOf(job, job.ciphertext), job.tag);
       ctrStream(job.keys, job.ciphertext, await output());
       return;
@@ -110,5 +110,8 @@ export const nodeBulk: BulkEngine = {
   async view(job) {
     requireTag(tagOf(job, job.ciphertext), job.tag);
     return new CtrPlaintextView(job.ciphertext.open({ read: true, write: false }), job.keys.iv, (counter, data) => ctrAt(job.keys.cipher, counter, data));
+  },
+  async ctr(key) {
+    return (counter, data) => ctrAt(key, counter, data);
   },
 };

@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FileExistsError } from "../../bundle/errors.js";
 import { FileType, type FileNode, type FileStorage } from "../../wasi/index.js";
 import { disk, errnoCode } from "./disk.js";
 import { NodeFileStorage } from "./fs.js";
+import { ownedNamesOf, ownedTempName, writeZeros } from "./leftovers.js";
 import { renameExclusive, replace, unlinkOrWarn, whenFree } from "./rename.js";
 
 /**
@@ -136,14 +136,20 @@ export class WrittenBackFile extends NodeFileStorage {
   }
 }
 
-/** Creates `.<name>.tmp-<random>` next to `finalPath`, mode 0600 whatever the umask (where the OS has modes). */
+/** Creates `.<name>.tmp-<owner>-<random>` next to `finalPath` (leftovers.ts), mode 0600 whatever the umask (where the OS has modes). */
 export function createTemp(finalPath: string): TempFile {
   const d = disk();
-  const temp = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`);
+  const temp = ownedTempName(finalPath, "tmp");
   const fd = d.open(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
   d.fchmod(fd, 0o600);
   return { path: temp, storage: new WrittenBackFile(fd) };
 }
+
+/** The temp files of `finalPath` left in its folder (by a process killed before its rename or cleanup), whoever owns them. */
+export const tempsOf = (finalPath: string): string[] => ownedNamesOf(finalPath, "tmp");
+
+/** Copies of `original` moved aside for removal and left in its folder (by a process killed before it deleted them). */
+export const asideOf = (original: string): string[] => ownedNamesOf(original, "wipe");
 
 export function removeQuietly(p: string): void {
   try {
@@ -248,7 +254,7 @@ export async function overwriteAndDelete(p: string): Promise<string | undefined>
  */
 async function moveAsideOverwriteDelete(p: string, size: number): Promise<string | undefined> {
   const d = disk();
-  const aside = path.join(path.dirname(p), `.${path.basename(p)}.wipe-${randomBytes(6).toString("hex")}`);
+  const aside = ownedTempName(p, "wipe");
   await whenFree(p, "remove", () => d.rename(p, aside));
   await syncDir(path.dirname(p));
   const fd = d.open(aside, "r+");
@@ -263,11 +269,6 @@ async function moveAsideOverwriteDelete(p: string, size: number): Promise<string
 }
 
 async function zeroAndSync(fd: number, size: number): Promise<void> {
-  const d = disk();
-  const zeros = Buffer.alloc(Math.min(size, 1 << 20));
-  for (let at = 0; at < size; at += zeros.length) {
-    const length = Math.min(zeros.length, size - at);
-    for (let done = 0; done < length; ) done += d.write(fd, zeros.subarray(done), length - done, at + done);
-  }
-  await d.fsync(fd);
+  writeZeros(fd, size);
+  await disk().fsync(fd);
 }

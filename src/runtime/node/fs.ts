@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
-import { Errno, FsError, type FileStorage, type HostFs, type HostStat, type OpenMode } from "../../wasi/index.js";
+import { isatty } from "node:tty";
+import { Errno, FileType, FsError, type FileStorage, type HostFs, type HostStat, type OpenMode, type SpecialFile } from "../../wasi/index.js";
 
 const ERRNO: Record<string, Errno> = {
   EACCES: Errno.ACCES,
@@ -10,12 +11,16 @@ const ERRNO: Record<string, Errno> = {
   EISDIR: Errno.ISDIR,
   ELOOP: Errno.LOOP,
   ENAMETOOLONG: Errno.NAMETOOLONG,
+  ENODEV: Errno.NODEV,
   ENOENT: Errno.NOENT,
   ENOSPC: Errno.NOSPC,
   ENOTDIR: Errno.NOTDIR,
   ENOTEMPTY: Errno.NOTEMPTY,
+  ENXIO: Errno.NXIO,
   EPERM: Errno.PERM,
+  EPIPE: Errno.PIPE,
   EROFS: Errno.ROFS,
+  ESPIPE: Errno.SPIPE,
   EXDEV: Errno.XDEV,
 };
 
@@ -41,15 +46,20 @@ export class NodeFileStorage implements FileStorage {
     return host(() => fs.fstatSync(this.fd).size);
   }
 
+  /** Where a read or write at `position` goes: null = the descriptor's own position. */
+  protected offset(position: number): number | null {
+    return position;
+  }
+
   read(dst: Uint8Array, position: number): number {
-    return host(() => fs.readSync(this.fd, dst, 0, dst.length, position));
+    return host(() => fs.readSync(this.fd, dst, 0, dst.length, this.offset(position)));
   }
 
   write(src: Uint8Array, position: number): void {
     let done = 0;
     while (done < src.length) {
       const at = done;
-      done += host(() => fs.writeSync(this.fd, src, at, src.length - at, position + at));
+      done += host(() => fs.writeSync(this.fd, src, at, src.length - at, this.offset(position + at)));
     }
   }
 
@@ -71,13 +81,48 @@ export class NodeFileStorage implements FileStorage {
   }
 }
 
+/**
+ * A device, a pipe or a socket opened by name (/dev/null, a FIFO, /dev/stdout). One that cannot
+ * seek is read and written where it stands: pread/pwrite on a pipe or a terminal fail (ESPIPE).
+ */
+class NodeSpecialStorage extends NodeFileStorage {
+  constructor(
+    fd: number,
+    readonly special: SpecialFile,
+  ) {
+    super(fd);
+  }
+
+  protected override offset(position: number): number | null {
+    return this.special.seekable ? position : null;
+  }
+}
+
+/** What an open non-regular file is: devices other than terminals seek (lseek on /dev/null succeeds), pipes do not. */
+function specialFile(s: fs.Stats, fd: number): SpecialFile {
+  if (s.isBlockDevice()) return { type: FileType.BLOCK_DEVICE, seekable: true };
+  if (s.isCharacterDevice()) return { type: FileType.CHARACTER_DEVICE, seekable: !isatty(fd) };
+  return { type: s.isSocket() ? FileType.SOCKET_STREAM : FileType.UNKNOWN, seekable: false };
+}
+
+function openStorage(path: string, mode: OpenMode): FileStorage {
+  const fd = host(() => fs.openSync(path, openFlags(mode)));
+  try {
+    const s = host(() => fs.fstatSync(fd));
+    return s.isFile() ? new NodeFileStorage(fd) : new NodeSpecialStorage(fd, specialFile(s, fd));
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
 function openFlags(mode: OpenMode): number {
   const { O_RDONLY, O_WRONLY, O_RDWR } = fs.constants;
   return mode.read && mode.write ? O_RDWR : mode.write ? O_WRONLY : O_RDONLY;
 }
 
 function toStat(s: fs.BigIntStats): HostStat {
-  const type = s.isFile() ? "file" : s.isDirectory() ? "dir" : s.isSymbolicLink() ? "symlink" : "other";
+  const type = s.isFile() ? "file" : s.isDirectory() ? "dir" : s.isSymbolicLink() ? "symlink" : s.isCharacterDevice() ? "char" : s.isBlockDevice() ? "block" : s.isSocket() ? "socket" : "other";
   return { type, size: Number(s.size), ino: s.ino, mtimeNs: s.mtimeNs };
 }
 
@@ -92,7 +137,7 @@ export const nodeHostFs: HostFs = {
       throw toFsError(e);
     }
   },
-  open: (path, mode) => new NodeFileStorage(host(() => fs.openSync(path, openFlags(mode)))),
+  open: openStorage,
   create: (path) => host(() => fs.closeSync(fs.openSync(path, "wx", 0o600))),
   mkdir: (path) => host(() => fs.mkdirSync(path, { mode: 0o700 })),
   remove: (path) => host(() => (fs.lstatSync(path).isDirectory() ? fs.rmdirSync(path) : fs.unlinkSync(path))),

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { FileNode } from "../../wasi/index.js";
 import { commit, createTemp, refuseExisting, removeQuietly, type TempFile } from "./files.js";
+import { sweepOnce } from "./leftovers.js";
 
 /**
  * An output written under a temporary name next to its final one, and renamed there only when
@@ -14,8 +15,13 @@ export class TempOutput {
     private readonly overwrite: boolean,
   ) {}
 
-  /** Refuses an existing `finalPath` unless `overwrite`; creates the temp file (0600). */
-  static create(finalPath: string, overwrite: boolean): TempOutput {
+  /**
+   * Refuses an existing `finalPath` unless `overwrite`; creates the temp file (0600). The first
+   * time in a process that a folder is written to, the temp files a killed run left there are
+   * removed first (`onWarning` is told).
+   */
+  static create(finalPath: string, overwrite: boolean, onWarning?: (message: string) => void): TempOutput {
+    sweepOnce(path.dirname(finalPath), onWarning);
     if (!overwrite) refuseExisting(finalPath);
     return new TempOutput(createTemp(finalPath), finalPath, overwrite);
   }
@@ -62,7 +68,7 @@ export class TempOutput {
 
 /** Runs `body` on a temp output for `finalPath`; commits it on success (`onWarning` told of a leftover name), discards it on failure. */
 export async function viaTemp<T>(finalPath: string, overwrite: boolean, body: (out: TempOutput) => Promise<T>, onWarning?: (message: string) => void): Promise<T> {
-  const out = TempOutput.create(finalPath, overwrite);
+  const out = TempOutput.create(finalPath, overwrite, onWarning);
   try {
     const result = await body(out);
     const warning = await out.commit();
