@@ -258,25 +258,21 @@ export class ObservedFile extends TappedFile {
  * seal whose original is kept (`SealOptions.originalKept`): the bundle as stored is what was computed.
  */
 export function readBack(inner: FileNode): { file: FileNode; matches(size: number): boolean } {
-  let same = true;
-  let end = 0;
-  // Reused for every write: a fresh array per chunk would leave GBs for the collector.
-  let scratch = new Uint8Array(0);
+  // Each write, read back from the storage it went to, is what a CompareSink judges.
+  let storage: Pick<FileStorage, "read"> | undefined;
+  let unreadable = false;
+  const compare = new CompareSink({ read: (dst, position) => storage?.read(dst, position) ?? 0 });
   const file = new HookedFile(inner, {
-    afterWrite(written, position, storage) {
-      if (scratch.length < written.length) scratch = new Uint8Array(written.length);
-      const back = scratch.subarray(0, written.length);
-      let done = 0;
+    afterWrite(written, position, s) {
+      storage = s;
       try {
-        for (let n = -1; done < back.length && n !== 0; done += n) n = storage.read(back.subarray(done), position + done);
+        compare.write(written, position);
       } catch {
-        same = false; // unreadable: the check fails, the run goes on to its end
+        unreadable = true; // the check fails, the run goes on to its end
       }
-      if (done !== written.length || !equalBytes(back, written)) same = false;
-      end = Math.max(end, position + written.length);
     },
   });
-  return { file, matches: (size) => same && end === size };
+  return { file, matches: (size) => !unreadable && compare.matches(size) };
 }
 
 /**
