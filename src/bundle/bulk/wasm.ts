@@ -1,13 +1,18 @@
 import { enc, hex, hmac, runOpenSSLSync, type OpenSSL } from "../../openssl/index.js";
 import type { FileNode } from "../../wasi/index.js";
-import { ConcatFile } from "../views.js";
+import { ConcatFile, ObservedFile } from "../views.js";
 import { CtrPlaintextView } from "./ctr-view.js";
-import { MAC_THREAD_MIN_BYTES, type BulkEngine, type MacThread, type OpenJob } from "./engine.js";
+import { MAC_THREAD_MIN_BYTES, type BulkEngine, type MacThread, type OpenJob, type PayloadProgress } from "./engine.js";
 import type { MacKey, PayloadKeys } from "./keys.js";
 import { decryptsTo, macAlong, requireTag, requireTagAfter, teed } from "./steps.js";
 
-/** Starts a thread that runs the engine's `dgst -hmac` over `length` bytes to come (a runtime's: Node's worker threads). */
-export type WasmMacThreads = (key: MacKey, module: WebAssembly.Module, length: number) => MacThread;
+/** `file`, its reads or writes told to `progress` as `from + weight * position` (a pass of two weighs a half). */
+function watched(file: FileNode, progress: PayloadProgress | undefined, from: number, weight: number): FileNode {
+  return progress === undefined ? file : new ObservedFile(file, (position) => progress(from + position * weight));
+}
+
+/** Starts a thread that runs the engine's `dgst -hmac` over `length` bytes to come (a runtime's: Node's worker threads, a browser's MAC worker), or undefined when none is free. */
+export type WasmMacThreads = (key: MacKey, module: WebAssembly.Module, length: number) => MacThread | undefined;
 
 /**
  * The bulk engine with everything in the wasm OpenSSL: `enc -aes-256-ctr`, and
@@ -28,11 +33,11 @@ export function wasmBulk(openssl: OpenSSL, macThreads?: WasmMacThreads): BulkEng
       const t = await thread(job.keys, job.authenticated, size);
       let tag: Uint8Array;
       if (t === undefined) {
-        await enc(openssl, { input: job.plaintext, output: job.ciphertext, ...ctr(job.keys, false) });
-        tag = await mac(job, job.ciphertext);
+        await enc(openssl, { input: watched(job.plaintext, job.progress, 0, 0.5), output: job.ciphertext, ...ctr(job.keys, false) });
+        tag = await mac(job, watched(job.ciphertext, job.progress, size / 2, 0.5));
       } else {
         // The engine's writes of the ciphertext feed the MAC thread: one pass, two cores.
-        tag = await macAlong(t, job.authenticated, () => enc(openssl, { input: job.plaintext, output: teed(job.ciphertext, t), ...ctr(job.keys, false) }));
+        tag = await macAlong(t, job.authenticated, () => enc(openssl, { input: watched(job.plaintext, job.progress, 0, 1), output: teed(job.ciphertext, t), ...ctr(job.keys, false) }));
       }
       return {
         tag,
@@ -43,15 +48,16 @@ export function wasmBulk(openssl: OpenSSL, macThreads?: WasmMacThreads): BulkEng
       };
     },
     async open(job, output) {
-      const t = job.tagFirst === true ? undefined : await thread(job.keys, job.authenticated, job.ciphertext.stat().size);
+      const size = job.ciphertext.stat().size;
+      const t = job.tagFirst === true ? undefined : await thread(job.keys, job.authenticated, size);
       if (t === undefined) {
-        requireTag(await mac(job, job.ciphertext), job.tag);
-        await enc(openssl, { input: job.ciphertext, output: await output(), ...ctr(job.keys, true) });
+        requireTag(await mac(job, watched(job.ciphertext, job.progress, 0, 0.5)), job.tag);
+        await enc(openssl, { input: watched(job.ciphertext, job.progress, size / 2, 0.5), output: await output(), ...ctr(job.keys, true) });
         return;
       }
       // The engine's reads of the payload feed the MAC thread; the tag is judged once written.
       const out = await output();
-      const tag = await macAlong(t, job.authenticated, () => enc(openssl, { input: teed(job.ciphertext, t), output: out, ...ctr(job.keys, true) }));
+      const tag = await macAlong(t, job.authenticated, () => enc(openssl, { input: watched(teed(job.ciphertext, t), job.progress, 0, 1), output: out, ...ctr(job.keys, true) }));
       requireTagAfter(tag, job.tag, out);
     },
     async view(job) {

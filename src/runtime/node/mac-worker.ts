@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
-import { ByteRing } from "./byte-ring.js";
+import { ByteRing } from "../../bundle/bulk/byte-ring.js";
 import type { MacJob, MacResult } from "./mac-thread.js";
 
 /**
@@ -10,7 +10,7 @@ import type { MacJob, MacResult } from "./mac-thread.js";
 
 async function run(job: MacJob, ring: ByteRing): Promise<Uint8Array> {
   if (job.engine === "wasm") {
-    const { ringFile } = await import("./mac-ring-file.js");
+    const { ringFile } = await import("../../bundle/bulk/ring-file.js");
     const { hmac, OpenSSL } = await import("../../openssl/index.js");
     return hmac(OpenSSL.of(job.module), job.key, ringFile(ring, job.length));
   }

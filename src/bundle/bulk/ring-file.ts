@@ -1,4 +1,4 @@
-import { VirtualFile } from "../../bundle/views.js";
+import { VirtualFile } from "../views.js";
 import type { ByteRing } from "./byte-ring.js";
 
 /** The ring as a file of known length that the engine reads from start to end (`dgst` reads in order). */
