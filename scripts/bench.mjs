@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeFile } from "./bench-data.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = path.join(ROOT, "dist/cli/main.js");
@@ -56,14 +57,6 @@ function recipe(steps, opts) {
 
 function sh(script, opts) {
   return timed("sh", ["-c", script], opts);
-}
-
-function makeFile(name, size) {
-  const chunk = Buffer.alloc(Math.min(size, 8 * MIB));
-  for (let i = 0; i + 4 <= chunk.length; i += 4) chunk.writeUInt32LE((Math.imul(i, 2654435761) ^ (i >>> 7)) >>> 0, i);
-  const fd = fs.openSync(f(name), "w");
-  for (let done = 0; done < size; done += chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, size - done));
-  fs.closeSync(fd);
 }
 
 function record(group, label, size, t) {
@@ -107,7 +100,7 @@ try {
   for (const size of sizes) {
     const label = size >= 1024 * MIB ? `${size / 1024 / MIB} GiB` : `${size / MIB} MiB`;
     console.error(`-- ${label}`);
-    makeFile("plain", size);
+    makeFile(f("plain"), size);
     // The native reference and the accelerated path, interleaved (see the top of this file).
     const fresh = (t, ...names) => {
       clean(...names);

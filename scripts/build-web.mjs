@@ -4,6 +4,7 @@
 //   src/browser-openssl.ts -> dist/browser/openssl.js (the `opensslwrap/openssl` subpath, the same engine)
 //   web/app.ts     -> dist/web/app.js
 //   web/worker.ts  -> dist/web/worker.js (loads openssl.wasm next to the page)
+//   src/runtime/browser/mac-worker.ts -> dist/web/mac-worker.js and dist/browser/mac-worker.js
 //   web/index.html, web/style.css, web/favicon.svg, wasm/openssl.wasm, wasm/manifest.json -> dist/web/
 // dist/web/ is the complete static site of the repo; the npm package leaves its wasm copy out
 // (package.json "files") and `opensslwrap serve` hands out the package's wasm/ instead, so the
@@ -50,6 +51,8 @@ const builds = [
   { entryPoints: [at("src", "browser-openssl.ts")], outfile: at("dist", "browser", "openssl.js"), wasmPath: "../../wasm/openssl.wasm" },
   { entryPoints: [at("web", "app.ts")], outfile: at("dist", "web", "app.js"), wasmPath: "./openssl.wasm" },
   { entryPoints: [at("web", "worker.ts")], outfile: at("dist", "web", "worker.js"), wasmPath: "./openssl.wasm" },
+  { entryPoints: [at("src", "runtime", "browser", "mac-worker.ts")], outfile: at("dist", "web", "mac-worker.js"), wasmPath: "./openssl.wasm" },
+  { entryPoints: [at("src", "runtime", "browser", "mac-worker.ts")], outfile: at("dist", "browser", "mac-worker.js"), wasmPath: "../../wasm/openssl.wasm" },
 ];
 
 fs.rmSync(at("dist", "web"), { recursive: true, force: true });

@@ -3,12 +3,12 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { ByteRing, RingAborted } from "../src/runtime/node/byte-ring.js";
+import { ByteRing, RingAborted } from "../src/bundle/bulk/byte-ring.js";
 import { pattern } from "./helpers/data.js";
 
 /** The MAC thread's pipe, with a real second thread (the built module, as the MAC thread uses it). */
 
-const built = pathToFileURL(path.resolve("dist/runtime/node/byte-ring.js")).href;
+const built = pathToFileURL(path.resolve("dist/bundle/bulk/byte-ring.js")).href;
 
 function reader(ring: ByteRing, behaviour: "hash" | "abort"): Promise<string> {
   const code = `

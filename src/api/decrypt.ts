@@ -51,13 +51,16 @@ export interface OutputPlace<R> {
   readonly irrevocable?: boolean;
 }
 
+/** `done` of `total` payload bytes decrypted (or encrypted) so far, as the bulk engine tells. */
+export type RunProgress = (done: number, total: number) => void;
+
 /**
  * The decrypt flow of every runtime: a v2 bundle (key unwrapped, the bulk engine checks the tag
  * and decrypts; no plaintext reaches its final name before the tag is good) or a legacy one
  * (decrypted in memory, after its recorded SHA-256 was checked; a warning when it records none),
  * signed by `o.signers` if given. Runtimes give only the bundle and the place of the output.
  */
-export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: DecryptOptions, place: OutputPlace<R>): Promise<{ output: R; meta: Meta | LegacyInfo }> {
+export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: DecryptOptions, place: OutputPlace<R>, progress?: RunProgress): Promise<{ output: R; meta: Meta | LegacyInfo }> {
   const named = (recorded: string | undefined): string => {
     const { name, warning } = outputName(bundle.name, recorded, ctx.nameRules);
     if (warning !== undefined) o.onWarning?.(warning);
@@ -82,7 +85,9 @@ export async function decryptFrom<R>(ctx: Context, bundle: BundleSource, o: Decr
   try {
     let pending: PendingOutput<R> | undefined;
     try {
-      await ctx.bulk(o.engine).open({ ...openJob(b, secret), tagFirst: place.irrevocable === true }, async () => (pending = await place(named(b.meta.file?.name), b.header.payloadBytes)).node);
+      const size = b.header.payloadBytes;
+      const job = openJob(b, secret, progress && ((done) => progress(done, size)));
+      await ctx.bulk(o.engine).open({ ...job, tagFirst: place.irrevocable === true }, async () => (pending = await place(named(b.meta.file?.name), size)).node);
     } catch (e) {
       throw pending === undefined ? e : await pending.discard(e);
     }

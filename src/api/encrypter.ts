@@ -46,8 +46,15 @@ export const now = (): Date => testSource()?.now() ?? new Date();
 /** Where a bundle is written; `flush` (if any) makes it durable, and runs while the read-back check reads it. */
 export type BundleOutput = Pick<FileStorage, "read" | "write"> & ByteSource & { flush?(): Promise<void> };
 
-/** What a verb adds to a file's seal options: the original for the read-back check, and what only it knows. */
-export type SealMore = Pick<SealOptions, "platform"> & { original: Pick<FileStorage, "read">; history?: HistoryEntry[] };
+/**
+ * What the read-back check holds a bundle to: decrypting to the original as stored (before the
+ * original may be removed), or, when nothing will remove the original, being what was computed
+ * (`SealOptions.originalKept`).
+ */
+export type ReadBack = { original: Pick<FileStorage, "read"> } | { originalKept: true };
+
+/** What a verb adds to a file's seal options: what the read-back check needs, and what only the verb knows. */
+export type SealMore = Pick<SealOptions, "platform" | "progress"> & ReadBack & { history?: HistoryEntry[] };
 
 /**
  * Recipients configured once for many files, as typage's `Encrypter`: their keys are read and
@@ -85,15 +92,17 @@ export class Encrypter {
 
   /**
    * Seals `input` into `out`, then the read-back check: the bundle re-read from `out` must hold
-   * the members that were sealed, and its payload must decrypt to `more.original`. Anything else
-   * is a FormatError, and the caller keeps the original.
+   * the members that were sealed, and its payload must decrypt to `more.original` (or, with
+   * `more.originalKept`, be the ciphertext computed). Anything else is a FormatError, and the
+   * caller keeps the original.
    */
   async encryptTo(input: FileNode, out: BundleOutput, o: FileOptions, more: SealMore): Promise<{ size: number; meta: Meta }> {
     const sealed = await seal(this.ctx, input, out, await this.sealOptions(o, more));
     try {
+      const original = "original" in more ? more.original : undefined;
       // While the bundle is flushed to the disk: the check reads it from the page cache anyway.
-      const [, ok] = await Promise.all([out.flush?.(), sealed.verify(out, more.original)]);
-      if (!ok) throw new FormatError("read-back check failed: the bundle written does not decrypt to the original; original kept");
+      const [, ok] = await Promise.all([out.flush?.(), sealed.verify(out, original)]);
+      if (!ok) throw new FormatError(original === undefined ? "read-back check failed: the bundle as stored is not what was computed" : "read-back check failed: the bundle written does not decrypt to the original; original kept");
       return { size: sealed.size, meta: sealed.meta };
     } finally {
       sealed.wipe();

@@ -7,7 +7,7 @@ import { decryptLegacy, isLegacySource, legacyOriginalName, unprotectedWarning, 
 import type { HistoryEntry, Meta } from "../bundle/meta.js";
 import type { ByteSource } from "../bundle/tar.js";
 import { openBundle, openJob, unwrap } from "../bundle/v2.js";
-import type { BundleSource } from "./decrypt.js";
+import type { BundleSource, RunProgress } from "./decrypt.js";
 import { now, withEncrypter, type BundleOutput, type EncryptOptions, type Encrypter, type FileOptions } from "./encrypter.js";
 
 /** How a rotation records the new bundle besides its recipients. */
@@ -15,6 +15,9 @@ export type RotateOptions = FileOptions & {
   platform?: string;
   /** Told, one line each, what deserves a word (a legacy bundle whose format could not detect alteration). */
   onWarning?: (message: string) => void;
+  /** The old bundle stays (the web page): the new one is checked as stored, not decrypted again (`SealOptions.originalKept`). */
+  originalKept?: boolean;
+  progress?: RunProgress;
 };
 
 /** The earlier meta-data as a history entry. */
@@ -49,8 +52,9 @@ export async function rotateTo(encrypter: Encrypter, source: ByteSource, out: Bu
     try {
       const old = b.meta;
       return await encrypter.encryptTo(view, out, { ...o, name: o.name ?? old.file?.name, note: o.note ?? old.note, noMeta: o.noMeta ?? old.cipher === undefined }, {
-        original: view,
+        ...(o.originalKept === true ? { originalKept: true } : { original: view }),
         platform: o.platform,
+        progress: o.progress && ((done) => o.progress?.(done, b.header.payloadBytes)),
         history: old.cipher === undefined ? undefined : historyOf(old, rotatedAt(o)),
       });
     } finally {

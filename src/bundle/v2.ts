@@ -1,6 +1,6 @@
 import { dgstSign, oaepDecrypt, OpenSSLError, type KeyInput } from "../openssl/index.js";
 import type { FileNode, FileStorage } from "../wasi/index.js";
-import type { EngineChoice, OpenJob } from "./bulk/engine.js";
+import type { EngineChoice, OpenJob, PayloadProgress } from "./bulk/engine.js";
 import { payloadKeys, SECRET_BYTES } from "./bulk/keys.js";
 import { sha256Hex, type Context } from "./context.js";
 import { DecryptError, FormatError, IntegrityError } from "./errors.js";
@@ -8,7 +8,7 @@ import { formatHeader, headerLength, MAX_RECIPIENTS, MAX_SIGNERS, parseHeader, t
 import type { RsaPublicKey } from "./keys.js";
 import { minimalMeta, parseMeta, serializeMeta, type HistoryEntry, type Meta } from "./meta.js";
 import { END, firstMemberName, listTar, memberHeader, padding, readMember, type ByteSource } from "./tar.js";
-import { ConcatFile, concatBytes, equalBytes, WindowFile } from "./views.js";
+import { ConcatFile, concatBytes, equalBytes, readBack, WindowFile } from "./views.js";
 import { TOOL_VERSION } from "../version.js";
 import { oneTime, type OneTime } from "./wrap-pool.js";
 
@@ -38,6 +38,15 @@ export interface SealOptions {
   oneTime?: OneTime;
   /** The original as stored, if it can be re-read while sealing (the bulk engine may check the payload as it is written). */
   original?: Pick<FileStorage, "read">;
+  /**
+   * Nothing removes the original after this seal (the web page: it cannot delete the user's
+   * files): the read-back check then proves that the bundle as stored is what was computed (each
+   * payload write read back and compared, the small members re-read), not that it decrypts to the
+   * original, and makes no decryption pass (SECURITY.md, "Checks in the browser").
+   */
+  originalKept?: boolean;
+  /** Told how far the bulk engine has come (see `PayloadProgress`). */
+  progress?: PayloadProgress;
 }
 
 /** A bundle just written, still holding its one-time secret for the read-back check. */
@@ -46,9 +55,10 @@ export interface Sealed {
   meta: Meta;
   /**
    * The read-back check: the bundle re-read as written, its small members compared byte for byte
-   * with what was sealed, and its payload decrypting to `original` (see `SealResult.check`).
+   * with what was sealed, and its payload decrypting to `original` (see `SealResult.check`); or,
+   * sealed with `originalKept`, its payload read back as written (`original` is then not needed).
    */
-  verify(bundle: ByteSource, original: Pick<FileStorage, "read">): Promise<boolean>;
+  verify(bundle: ByteSource, original?: Pick<FileStorage, "read">): Promise<boolean>;
   /** Zeroes the one-time secret. */
   wipe(): void;
 }
@@ -113,12 +123,14 @@ export async function seal(ctx: Context, input: FileNode, out: Pick<FileStorage,
     const payloadAt = beforePayload.reduce((n, p) => n + p.length, 0);
 
     const payload = new WindowFile(out, payloadAt, size, "write");
+    const stored = o.originalKept === true ? readBack(payload) : undefined;
     const { tag, check } = await ctx.bulk(o.engine).seal({
       keys: payloadKeys(secret, iv),
       plaintext: input,
-      ciphertext: payload,
+      ciphertext: stored?.file ?? payload,
       authenticated: concatBytes([header, ...wrapped]),
-      original: o.original,
+      original: stored === undefined ? o.original : undefined,
+      progress: o.progress,
     });
     if (payload.size() !== size) throw new Error(`encryption wrote ${payload.size()} of ${size} bytes`);
     const signatures: Uint8Array[] = [];
@@ -143,7 +155,10 @@ export async function seal(ctx: Context, input: FileNode, out: Pick<FileStorage,
         if (b === undefined) return false;
         const same = (a: readonly Uint8Array[], c: readonly Uint8Array[]) => a.length === c.length && a.every((x, i) => equalBytes(x, c[i] ?? new Uint8Array(0)));
         if (!same([b.headerBytes, b.tag, ...b.wrapped, ...b.signatures], [header, tag, ...wrapped, ...signatures])) return false;
-        return b.payload.size() === size && (await check(b.payload, original));
+        if (b.payload.size() !== size) return false;
+        if (stored !== undefined) return stored.matches(size);
+        if (original === undefined) throw new TypeError("the read-back check needs the original (or a seal with originalKept)");
+        return check(b.payload, original);
       },
       wipe: () => secret.fill(0),
     };
@@ -239,6 +254,6 @@ export function authenticated(b: OpenedBundle): ConcatFile {
 }
 
 /** The bulk engine's job of opening `b`'s payload with its one-time secret. */
-export function openJob(b: OpenedBundle, secret: Uint8Array): OpenJob {
-  return { keys: payloadKeys(secret, b.header.iv), ciphertext: b.payload, authenticated: concatBytes([b.headerBytes, ...b.wrapped]), tag: b.tag };
+export function openJob(b: OpenedBundle, secret: Uint8Array, progress?: PayloadProgress): OpenJob {
+  return { keys: payloadKeys(secret, b.header.iv), ciphertext: b.payload, authenticated: concatBytes([b.headerBytes, ...b.wrapped]), tag: b.tag, progress };
 }

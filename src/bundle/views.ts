@@ -63,9 +63,34 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Reads bytes in order into buffers the caller gives (see `Streamable`). */
+export interface StreamReader {
+  /**
+   * Fills the start of `into` with the next bytes (at least one, unless at the end: then none) and
+   * gives back the filled part: a view of the same memory, which the stream may have moved to a
+   * new ArrayBuffer (a BYOB read transfers it). Read on into that one.
+   */
+  read(into: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>>;
+  /** Stops (early or at the end) and frees the stream. */
+  cancel(): Promise<void>;
+}
+
+/**
+ * Bytes that can also be streamed, asynchronously: a browser `File`'s stream is several times
+ * faster than its synchronous reads. An engine that awaits anyway (Web Crypto's) reads through it.
+ */
+export interface Streamable {
+  /** Bytes `from` up to `to`, in order. */
+  streamFrom(from: number, to: number): StreamReader;
+}
+
+export const isStreamable = (x: object): x is Streamable => typeof (x as Partial<Streamable>).streamFrom === "function";
+
 /** `length` bytes of `storage` starting at `offset`: read it, or fill it (never past its end) and read back what was written. */
 export class WindowFile extends VirtualFile {
   private written = 0;
+  /** Present when the storage streams (a window of a browser `File`). */
+  readonly streamFrom?: (from: number, to: number) => StreamReader;
 
   constructor(
     private readonly storage: Pick<FileStorage, "read"> & Partial<Pick<FileStorage, "write">>,
@@ -74,6 +99,7 @@ export class WindowFile extends VirtualFile {
     private readonly mode: "read" | "write",
   ) {
     super();
+    if (mode === "read" && isStreamable(storage)) this.streamFrom = (from, to) => storage.streamFrom(offset + from, offset + Math.min(to, length));
   }
 
   size(): number {
@@ -167,13 +193,20 @@ export class CompareSink extends VirtualFile {
   }
 }
 
-/** `inner`, with every chunk read from or written to it also shown to `tap` (with its position). */
-export class TappedFile implements FileNode {
+/** What a `HookedFile` runs after each read or write of its file, with the bytes and their position. */
+export interface FileHooks {
+  afterRead?(bytes: Uint8Array, position: number): void;
+  /** `storage`: the file's, to read back what was just written. */
+  afterWrite?(bytes: Uint8Array, position: number, storage: FileStorage): void;
+}
+
+/** `inner`, with `hooks` run after each read and each write of it. */
+export class HookedFile implements FileNode {
   readonly kind = "file";
 
   constructor(
     private readonly inner: FileNode,
-    private readonly tap: (bytes: Uint8Array, position: number) => void,
+    private readonly hooks: FileHooks,
   ) {}
 
   stat(): NodeStat {
@@ -182,21 +215,29 @@ export class TappedFile implements FileNode {
 
   open(mode: { read: boolean; write: boolean }): FileStorage {
     const s = this.inner.open(mode);
+    const { afterRead, afterWrite } = this.hooks;
     return {
       size: () => s.size(),
       read: (dst, position) => {
         const n = s.read(dst, position);
-        this.tap(dst.subarray(0, n), position);
+        afterRead?.(dst.subarray(0, n), position);
         return n;
       },
       write: (src, position) => {
         s.write(src, position);
-        this.tap(src, position);
+        afterWrite?.(src, position, s);
       },
       truncate: (size) => s.truncate(size),
       sync: () => s.sync(),
       close: () => s.close(),
     };
+  }
+}
+
+/** `inner`, with every chunk read from or written to it also shown to `tap` (with its position). */
+export class TappedFile extends HookedFile {
+  constructor(inner: FileNode, tap: (bytes: Uint8Array, position: number) => void) {
+    super(inner, { afterRead: tap, afterWrite: tap });
   }
 }
 
@@ -209,6 +250,29 @@ export class ObservedFile extends TappedFile {
       if (end > reached) onProgress((reached = end));
     });
   }
+}
+
+/**
+ * `inner`, each write read back at once and compared with what was written: `matches(size)` says
+ * whether the file holds exactly the bytes written to it, `size` of them. The read-back check of a
+ * seal whose original is kept (`SealOptions.originalKept`): the bundle as stored is what was computed.
+ */
+export function readBack(inner: FileNode): { file: FileNode; matches(size: number): boolean } {
+  // Each write, read back from the storage it went to, is what a CompareSink judges.
+  let storage: Pick<FileStorage, "read"> | undefined;
+  let unreadable = false;
+  const compare = new CompareSink({ read: (dst, position) => storage?.read(dst, position) ?? 0 });
+  const file = new HookedFile(inner, {
+    afterWrite(written, position, s) {
+      storage = s;
+      try {
+        compare.write(written, position);
+      } catch {
+        unreadable = true; // the check fails, the run goes on to its end
+      }
+    },
+  });
+  return { file, matches: (size) => !unreadable && compare.matches(size) };
 }
 
 /**

@@ -8,10 +8,11 @@ import { help, say, warn } from "./io.js";
 
 export const SERVE_HELP = `usage: opensslwrap serve [--port N] [--host H]
 
-Serves the opensslwrap web page (encrypt, decrypt, info, sign, verify in the browser) from this
-package's dist/web/ folder (its engine from the package's wasm/) and prints its address.
-Everything then runs in the browser: the server only hands out the page's own files. Stop it
-with Ctrl-C.
+Serves the opensslwrap web page (encrypt, decrypt, rotate, generate keys, info, sign, verify in
+the browser) from this package's dist/web/ folder (its engine from the package's wasm/) and prints
+its address. Everything then runs in the browser: the server only hands out the page's own files,
+with a strict Content-Security-Policy and the COOP/COEP headers that let the page use a second
+worker. Stop it with Ctrl-C.
 
   --port N     port to listen on (default 8080; 0 picks a free one)
   --host H     address to listen on (default 127.0.0.1, this computer only). Browsers allow
@@ -62,11 +63,19 @@ const SECURITY_HEADERS = {
   "Cache-Control": "no-cache",
 };
 
+/**
+ * With COOP (above), what makes the page cross-origin isolated: it may then share memory with a
+ * second worker, where the HMAC of large files runs (README, "In a browser").
+ */
+const ISOLATION_HEADERS = { "Cross-Origin-Embedder-Policy": "require-corp" };
+
 export interface ServeOptions {
   /** Folder to serve (default: the package's dist/web/). */
   root?: string;
   port?: number;
   host?: string;
+  /** false: no COEP header, as a static host that sends none (the page then runs on one worker). Default true. */
+  crossOriginIsolated?: boolean;
 }
 
 export interface RunningServer {
@@ -106,10 +115,11 @@ export function resolveRequest(root: string, urlPath: string): string | undefine
   }
 }
 
-function handler(root: string): http.RequestListener {
+function handler(root: string, isolated: boolean): http.RequestListener {
+  const headers = isolated ? { ...SECURITY_HEADERS, ...ISOLATION_HEADERS } : SECURITY_HEADERS;
   return (req, res) => {
     const send = (status: number, message: string, extra: Record<string, string> = {}) => {
-      res.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8", ...extra });
+      res.writeHead(status, { ...headers, "Content-Type": "text/plain; charset=utf-8", ...extra });
       res.end(req.method === "HEAD" ? undefined : `${message}\n`);
     };
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "method not allowed", { Allow: "GET, HEAD" });
@@ -118,7 +128,7 @@ function handler(root: string): http.RequestListener {
     if (file === undefined) return send(404, "not found");
     const stat = fs.statSync(file);
     res.writeHead(200, {
-      ...SECURITY_HEADERS,
+      ...headers,
       "Content-Type": TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream",
       "Content-Length": String(stat.size),
     });
@@ -134,7 +144,7 @@ export function startServer(o: ServeOptions = {}): Promise<RunningServer> {
   const root = path.resolve(o.root ?? WEB_ROOT);
   if (o.root === undefined && !fs.existsSync(path.join(root, "index.html"))) return Promise.reject(new Error(`no web page in ${root} (build it with npm run build:web)`));
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) return Promise.reject(new Error(`${root} is not a folder`));
-  const server = http.createServer(handler(root));
+  const server = http.createServer(handler(root, o.crossOriginIsolated !== false));
   const host = o.host ?? "127.0.0.1";
   return new Promise((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) => reject(e.code === "EADDRINUSE" ? new Error(`port ${o.port ?? 8080} is in use (choose another with --port)`) : e));

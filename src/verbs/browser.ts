@@ -1,14 +1,12 @@
 import { decryptFrom, type DecryptOptions, type OutputPlace } from "../api/decrypt.js";
 import type { Encrypter, FileOptions } from "../api/encrypter.js";
+import { rotateTo } from "../api/rotate.js";
 import { readMetaFrom, type BundleInfo, type ReadMetaOptions } from "../api/info.js";
 import { signatureBytes, signFile, verifyFile, type Verdict } from "../api/keys.js";
 import type { Context } from "../bundle/context.js";
 import type { LegacyInfo } from "../bundle/legacy.js";
 import type { Meta } from "../bundle/meta.js";
-import type { ByteSource } from "../bundle/tar.js";
-import { ObservedFile } from "../bundle/views.js";
 import type { KeyInput } from "../openssl/index.js";
-import type { FileNode } from "../wasi/index.js";
 import { BlobFile, readSmall } from "../runtime/browser/files.js";
 import { createOutput, type OutputFile } from "../runtime/browser/opfs.js";
 
@@ -16,10 +14,25 @@ import { createOutput, type OutputFile } from "../runtime/browser/opfs.js";
  * The opensslwrap verbs on browser `File`s, for a dedicated Web Worker: inputs are read in place
  * (`FileReaderSync`), outputs written to the origin-private file system and returned as `File`s.
  * Memory use does not grow with the file size (except for legacy gzip bundles, read whole).
+ * Nothing here removes or changes the user's files.
  */
 
-export type Phase = "encrypting" | "checking" | "decrypting";
+export type Phase = "encrypting" | "decrypting" | "rotating";
+/** `done` of `total` payload bytes behind the run, in `phase`. */
 export type Progress = (phase: Phase, done: number, total: number) => void;
+
+/**
+ * Stops a run at its next read of the user's file: a standard `AbortSignal`, or anything with an
+ * `aborted` flag (e.g. one in shared memory that another thread sets while this one is busy). The
+ * run then rejects with the signal's reason (an "AbortError" DOMException by default) and leaves
+ * no output.
+ */
+export type Abortable = Pick<AbortSignal, "aborted"> & { readonly reason?: unknown };
+
+export interface BlobRunOptions {
+  onProgress?: Progress;
+  signal?: Abortable;
+}
 
 export interface BrowserOutput {
   /** The download name. */
@@ -30,113 +43,77 @@ export interface BrowserOutput {
   where: "opfs" | "memory";
 }
 
-/**
- * Overall progress of one verb: bytes read by the engine over the bytes it will read in all (the
- * file size times the passes the verb makes over it), reported with the current phase.
- */
-class Work {
-  private done = 0;
-
-  constructor(
-    private readonly total: number,
-    public phase: Phase,
-    private readonly report: Progress | undefined,
-  ) {}
-
-  add(n: number): void {
-    if (n <= 0 || this.report === undefined) return;
-    this.done += n;
-    this.report(this.phase, Math.min(this.done, this.total), this.total);
-  }
-
-  /** `src` with its reads counted. */
-  counted<T extends ByteSource>(src: T): ByteSource {
-    return {
-      size: () => src.size(),
-      read: (dst, position) => {
-        const n = src.read(dst, position);
-        this.add(n);
-        return n;
-      },
-    };
-  }
-
-  /** `node` with the reads of its first (streaming) pass counted. */
-  observed(node: FileNode): FileNode {
-    let reached = 0;
-    return new ObservedFile(node, (position) => {
-      this.add(position - reached);
-      reached = position;
-    });
-  }
-
-  finish(): void {
-    this.add(this.total - this.done);
-  }
+/** A run's progress in `phase` over a payload of `total` bytes, as the engine reports it. */
+function reporter(phase: Phase, report: Progress | undefined): ((done: number, total: number) => void) | undefined {
+  return report && ((done, total) => report(phase, Math.min(done, total), total));
 }
 
-/**
- * Passes over the file's size: encrypting reads the input once, the output twice (its tag, then
- * the read-back check's decryption) and the original once more (the comparison); decrypting reads
- * the payload twice (tag, then decryption).
- */
-const ENCRYPT_PASSES = 4;
-const DECRYPT_PASSES = 2;
-
-export interface EncryptBlobOptions extends Omit<FileOptions, "name"> {
-  onProgress?: Progress;
-}
+export interface EncryptBlobOptions extends Omit<FileOptions, "name">, BlobRunOptions {}
 
 /** The output as the page offers it for download. */
 async function finished(out: OutputFile, name: string): Promise<BrowserOutput> {
   return { name, file: await out.finish(name), id: out.id, where: out.where };
 }
 
-/**
- * Encrypts a browser file to `NAME.enc`. As on the command line, the bundle is read back (its
- * small members compared, its payload decrypted against the original) before it is returned.
- */
-export async function encryptBlob(encrypter: Encrypter, file: File, o: EncryptBlobOptions = {}): Promise<{ output: BrowserOutput; meta: Meta; warnings: string[] }> {
-  const input = new BlobFile(file);
-  const original = new BlobFile(file);
-  const work = new Work(Math.max(1, file.size) * ENCRYPT_PASSES, "encrypting", o.onProgress);
+/** Runs `body` on a new output and returns it finished as `name`; removes it if anything fails. */
+async function intoOutput<T>(name: (r: T) => string, body: (out: OutputFile) => Promise<T>): Promise<{ output: BrowserOutput; result: T }> {
   const out = await createOutput();
-  // The engine reads the input once ("encrypting"); everything after is sealing and checking.
-  const checking = (src: ByteSource): ByteSource => {
-    const counted = work.counted(src);
-    return {
-      size: () => counted.size(),
-      read: (dst, position) => {
-        work.phase = "checking";
-        return counted.read(dst, position);
-      },
-    };
-  };
-  const target = { ...checking(out.node), write: (src: Uint8Array, position: number) => out.node.write(src, position) };
   try {
-    const r = await encrypter.encryptTo(work.observed(input), target, { ...o, name: file.name }, { original: checking(original), platform: encrypter.ctx.platform });
-    const output = await finished(out, `${file.name === "" ? "data" : file.name}.enc`);
-    work.finish();
-    return { output, meta: r.meta, warnings: [...encrypter.warnings] };
+    const result = await body(out);
+    return { output: await finished(out, name(result)), result };
   } catch (e) {
     await out.discard();
     throw e;
+  }
+}
+
+/**
+ * Encrypts a browser file to `NAME.enc` in browser storage. The user's file stays where it is, so
+ * the read-back check proves that the bundle as stored is what was computed (each payload write
+ * read back, the small members re-read: `SealOptions.originalKept`), without a decryption pass.
+ */
+export async function encryptBlob(encrypter: Encrypter, file: File, o: EncryptBlobOptions = {}): Promise<{ output: BrowserOutput; meta: Meta; warnings: string[] }> {
+  const { onProgress, signal, ...fileOptions } = o;
+  const input = new BlobFile(file, signal);
+  const progress = reporter("encrypting", onProgress);
+  try {
+    const { output, result } = await intoOutput(
+      () => `${file.name === "" ? "data" : file.name}.enc`,
+      (out) => encrypter.encryptTo(input, out.node, { ...fileOptions, name: file.name }, { originalKept: true, platform: encrypter.ctx.platform, progress: progress && ((done) => progress(done, file.size)) }),
+    );
+    return { output, meta: result.meta, warnings: [...encrypter.warnings] };
   } finally {
     input.close();
-    original.close();
+  }
+}
+
+/**
+ * Re-encrypts a bundle for `encrypter`'s recipients into browser storage, under the bundle's own
+ * name; the old meta-data joins the history. The old plaintext is decrypted on demand in memory,
+ * never written; the new bundle is checked as stored (the old one stays where it is).
+ */
+export async function rotateBlob(encrypter: Encrypter, bundle: File, privateKey: KeyInput, o: EncryptBlobOptions = {}): Promise<{ output: BrowserOutput; meta: Meta; warnings: string[] }> {
+  const { onProgress, signal, ...fileOptions } = o;
+  const source = new BlobFile(bundle, signal);
+  try {
+    const { output, result } = await intoOutput(
+      () => (bundle.name === "" ? "bundle.enc" : bundle.name),
+      (out) => rotateTo(encrypter, source, out.node, privateKey, { ...fileOptions, platform: encrypter.ctx.platform, originalKept: true, progress: reporter("rotating", onProgress) }),
+    );
+    return { output, meta: result.meta, warnings: [...encrypter.warnings] };
+  } finally {
+    source.close();
   }
 }
 
 /**
  * Decrypts a bundle (v2, or a legacy gzip layout read in memory) to browser storage. The tag is
- * checked before any plaintext is written; the output is named as on the command line.
+ * checked before any plaintext is kept; the output is named as on the command line.
  */
-export async function decryptBlob(ctx: Context, bundle: File, o: DecryptOptions & { onProgress?: Progress }): Promise<{ output: BrowserOutput; meta: Meta | LegacyInfo }> {
-  const source = new BlobFile(bundle);
-  const work = new Work(Math.max(1, bundle.size) * DECRYPT_PASSES, "checking", o.onProgress);
+export async function decryptBlob(ctx: Context, bundle: File, o: DecryptOptions & BlobRunOptions): Promise<{ output: BrowserOutput; meta: Meta | LegacyInfo }> {
+  const source = new BlobFile(bundle, o.signal);
   const place: OutputPlace<BrowserOutput> = async (name) => {
     const out = await createOutput();
-    work.phase = "decrypting";
     return {
       node: out.node,
       commit: () => finished(out, name),
@@ -147,9 +124,7 @@ export async function decryptBlob(ctx: Context, bundle: File, o: DecryptOptions 
     };
   };
   try {
-    const r = await decryptFrom(ctx, { source: work.counted(source), name: bundle.name, whole: async () => source.bytes() }, o, place);
-    work.finish();
-    return r;
+    return await decryptFrom(ctx, { source, name: bundle.name, whole: async () => source.bytes() }, o, place, reporter("decrypting", o.onProgress));
   } finally {
     source.close();
   }

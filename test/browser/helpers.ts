@@ -3,6 +3,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page, type Request } from "playwright-core";
+import { expect } from "vitest";
+import { cli } from "../helpers/cli.js";
+import type { TestKey } from "../helpers/keys.js";
 import { startServer } from "../../src/cli/serve.js";
 
 /** The package's root (dist/ and wasm/ side by side, as installed) and its build (npm test builds it before vitest). */
@@ -92,6 +95,36 @@ export async function errorOf(page: Page, prefix: string): Promise<string> {
   const el = page.locator(`#${prefix}-error:not(:empty)`);
   await el.waitFor({ timeout: 30_000 });
   return (await el.textContent()) ?? "";
+}
+
+/** A bundle made by the CLI in a new folder under `dir` (keeping the original), for `pub`. */
+export function cliBundleIn(dir: string, name: string, content: Uint8Array, pub: string, extra: string[] = []): string {
+  const folder = fs.mkdtempSync(path.join(dir, "cli-"));
+  fs.writeFileSync(path.join(folder, name), content);
+  const r = cli(["encrypt", name, "--pubkey", pub, "--keep", ...extra], folder);
+  expect(r.status, r.stderr).toBe(0);
+  return path.join(folder, `${name}.enc`);
+}
+
+/** `bundle` decrypted by the CLI with `key` (and the passphrase in `passFile`). */
+export function cliDecryptIn(dir: string, bundle: string, key: Pick<TestKey, "priv">, passFile?: string): Buffer {
+  const out = path.join(fs.mkdtempSync(path.join(dir, "dec-")), "out");
+  const r = cli(["decrypt", bundle, "--privkey", key.priv, "--out", out, ...(passFile === undefined ? [] : ["--passphrase-file", passFile])], dir);
+  expect(r.status, r.stderr).toBe(0);
+  return fs.readFileSync(out);
+}
+
+/** The files in this origin's private file system, by session folder. */
+export async function opfsFiles(page: Page): Promise<Record<string, string[]>> {
+  return (await page.evaluate(`(async () => {
+    const root = await navigator.storage.getDirectory();
+    const out = {};
+    for await (const [name, handle] of root.entries()) {
+      out[name] = [];
+      if (handle.kind === "directory") for await (const child of handle.keys()) out[name].push(child);
+    }
+    return out;
+  })()`)) as Record<string, string[]>;
 }
 
 /**

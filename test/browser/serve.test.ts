@@ -58,6 +58,18 @@ describe("static server", () => {
     expect((await get("/", "POST")).status).toBe(405);
   });
 
+  it("sends COEP only when asked to isolate (the default), as a plain static host would not", async () => {
+    const plain = await startServer({ root: WEB_DIST, port: 0, crossOriginIsolated: false });
+    try {
+      const headers = async (s: RunningServer) => (await fetch(`${s.url}worker.js`)).headers;
+      expect((await headers(server)).get("cross-origin-embedder-policy")).toBe("require-corp");
+      expect((await headers(plain)).get("cross-origin-embedder-policy")).toBeNull();
+      expect((await headers(plain)).get("content-security-policy")).toContain("worker-src 'self'");
+    } finally {
+      await plain.close();
+    }
+  });
+
   it("hands out the package's wasm/ for the page's engine when the folder has none (the npm package ships it once)", async () => {
     const site = path.join(outside, "packed-web");
     fs.cpSync(WEB_DIST, site, { recursive: true });
@@ -117,8 +129,11 @@ describe("static server", () => {
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("Everything runs locally in this browser");
+    // COOP and COEP on every file: the page is cross-origin isolated (its MAC worker needs shared memory).
+    expect([page.headers.get("cross-origin-opener-policy"), page.headers.get("cross-origin-embedder-policy")]).toEqual(["same-origin", "require-corp"]);
     const wasm = await fetch(`${url}openssl.wasm`);
     expect(wasm.headers.get("content-type")).toBe("application/wasm");
+    expect(wasm.headers.get("cross-origin-embedder-policy")).toBe("require-corp");
     await wasm.arrayBuffer();
     const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     child.kill("SIGINT");

@@ -5,7 +5,8 @@ import type { AesKey, PayloadKeys } from "./keys.js";
 /**
  * The bulk work of the v2 format, AES-256-CTR over the payload and HMAC-SHA256 over the header,
  * the wrapped keys and the ciphertext (encrypt-then-MAC), behind one seam. Implementations: the
- * wasm engine (`wasm.ts`, everywhere), Node's native crypto (src/runtime/node/bulk.ts). Each picks
+ * wasm engine (`wasm.ts`, everywhere), Node's native crypto (src/runtime/node/bulk.ts), Web Crypto
+ * (`webcrypto.ts`, browsers' fastest). Each picks
  * its own strategy (one thread, the MAC on a second thread, the read-back check as the payload is
  * written) from the job; all give the same bytes. Key handling, parsing and the legacy formats
  * stay in the wasm engine.
@@ -39,6 +40,7 @@ export interface SealJob {
    * payload half of the read-back check as each chunk is written instead of in a pass at `check`.
    */
   readonly original?: Pick<FileStorage, "read">;
+  readonly progress?: PayloadProgress;
 }
 
 export interface SealResult {
@@ -59,12 +61,20 @@ export interface OpenJob {
   readonly authenticated: Uint8Array;
   /** The tag the bundle carries. */
   readonly tag: Uint8Array;
+  readonly progress?: PayloadProgress;
   /**
    * The output cannot be taken back once written (a pipe, a terminal): the tag is then checked in
    * a pass of its own before the first byte is decrypted, whatever the payload's size.
    */
   readonly tagFirst?: boolean;
 }
+
+/**
+ * Told how far a seal or an open has come, in payload bytes (up to the payload's size): an engine
+ * that makes two passes over the payload counts each at half its size. For progress bars; an
+ * engine may stay silent (the Node CLI follows its input file instead).
+ */
+export type PayloadProgress = (done: number) => void;
 
 /** Which bulk engine: "auto" lets the runtime use its fastest; "wasm" keeps everything in the engine. */
 export type EngineChoice = "auto" | "wasm";

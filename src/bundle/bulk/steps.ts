@@ -1,6 +1,6 @@
 import type { FileNode, FileStorage } from "../../wasi/index.js";
 import { IntegrityError } from "../errors.js";
-import { CompareSink, equalBytes } from "../views.js";
+import { CompareSink, equalBytes, TappedFile } from "../views.js";
 import type { MacThread } from "./engine.js";
 
 /** Pieces every bulk engine uses the same way, whatever runs its cipher and MAC. */
@@ -38,6 +38,16 @@ export async function decryptsTo(
   const compare = new CompareSink(original, equal);
   await decrypt(compare);
   return compare.matches(size);
+}
+
+/** `file`, with every byte read from or written to it, in order, also given to `mac`. */
+export function teed(file: FileNode, mac: MacThread): FileNode {
+  let fed = 0;
+  return new TappedFile(file, (bytes, position) => {
+    if (position !== fed) throw new RangeError("the MAC thread is fed in order");
+    mac.write(bytes);
+    fed += bytes.length;
+  });
 }
 
 /** Gives `thread` the authenticated prefix, runs `body` (which feeds it the payload), and returns the tag. */

@@ -1,28 +1,46 @@
 import { enc, hex, hmac, runOpenSSLSync, type OpenSSL } from "../../openssl/index.js";
 import type { FileNode } from "../../wasi/index.js";
-import { ConcatFile } from "../views.js";
+import { ConcatFile, ObservedFile } from "../views.js";
 import { CtrPlaintextView } from "./ctr-view.js";
-import type { BulkEngine, OpenJob } from "./engine.js";
-import type { PayloadKeys } from "./keys.js";
-import { decryptsTo, requireTag } from "./steps.js";
+import { MAC_THREAD_MIN_BYTES, type BulkEngine, type MacThread, type OpenJob, type PayloadProgress } from "./engine.js";
+import type { MacKey, PayloadKeys } from "./keys.js";
+import { decryptsTo, macAlong, requireTag, requireTagAfter, teed } from "./steps.js";
+
+/** `file`, its reads or writes told to `progress` as `from + weight * position` (a pass of two weighs a half). */
+function watched(file: FileNode, progress: PayloadProgress | undefined, from: number, weight: number): FileNode {
+  return progress === undefined ? file : new ObservedFile(file, (position) => progress(from + position * weight));
+}
+
+/** Starts a thread that runs the engine's `dgst -hmac` over `length` bytes to come (a runtime's: Node's worker threads, a browser's MAC worker), or undefined when none is free. */
+export type WasmMacThreads = (key: MacKey, module: WebAssembly.Module, length: number) => MacThread | undefined;
 
 /**
- * The bulk engine with everything in the wasm OpenSSL, on one thread: `enc -aes-256-ctr`, and
- * `dgst -sha256 -mac HMAC` over what it wrote (encrypting) or before it reads (decrypting: no
- * plaintext before the tag is good). Browsers run it; where a runtime has threads, the engine on
- * every core (`cores.ts`) gives the same bytes and uses this one for rotation's reads.
+ * The bulk engine with everything in the wasm OpenSSL: `enc -aes-256-ctr`, and
+ * `dgst -sha256 -mac HMAC` over what it wrote (encrypting) or read (decrypting). Given
+ * `macThreads`, a big payload's HMAC runs on a second thread while this one runs the cipher.
  */
-export function wasmBulk(openssl: OpenSSL): BulkEngine {
+export function wasmBulk(openssl: OpenSSL, macThreads?: WasmMacThreads): BulkEngine {
   const ctr = (keys: PayloadKeys, decrypt: boolean) => ({ cipher: "aes-256-ctr", key: { key: keys.cipher, iv: keys.iv }, decrypt });
   const mac = (job: Pick<OpenJob, "keys" | "authenticated">, payload: FileNode) => hmac(openssl, job.keys.mac, new ConcatFile([job.authenticated, payload.open({ read: true, write: false })]));
+  /** A MAC thread for `size` payload bytes, when there are threads and it pays. */
+  const thread = async (keys: PayloadKeys, authenticated: Uint8Array, size: number): Promise<MacThread | undefined> =>
+    macThreads !== undefined && size >= MAC_THREAD_MIN_BYTES ? macThreads(keys.mac, await openssl.module(), authenticated.length + size) : undefined;
 
   return {
     name: "wasm",
     async seal(job) {
       const size = job.plaintext.stat().size;
-      await enc(openssl, { input: job.plaintext, output: job.ciphertext, ...ctr(job.keys, false) });
+      const t = await thread(job.keys, job.authenticated, size);
+      let tag: Uint8Array;
+      if (t === undefined) {
+        await enc(openssl, { input: watched(job.plaintext, job.progress, 0, 0.5), output: job.ciphertext, ...ctr(job.keys, false) });
+        tag = await mac(job, watched(job.ciphertext, job.progress, size / 2, 0.5));
+      } else {
+        // The engine's writes of the ciphertext feed the MAC thread: one pass, two cores.
+        tag = await macAlong(t, job.authenticated, () => enc(openssl, { input: watched(job.plaintext, job.progress, 0, 1), output: teed(job.ciphertext, t), ...ctr(job.keys, false) }));
+      }
       return {
-        tag: await mac(job, job.ciphertext),
+        tag,
         check: (stored, original) =>
           decryptsTo(original, size, async (into) => {
             await enc(openssl, { input: stored, output: into, ...ctr(job.keys, true) });
@@ -30,8 +48,17 @@ export function wasmBulk(openssl: OpenSSL): BulkEngine {
       };
     },
     async open(job, output) {
-      requireTag(await mac(job, job.ciphertext), job.tag);
-      await enc(openssl, { input: job.ciphertext, output: await output(), ...ctr(job.keys, true) });
+      const size = job.ciphertext.stat().size;
+      const t = job.tagFirst === true ? undefined : await thread(job.keys, job.authenticated, size);
+      if (t === undefined) {
+        requireTag(await mac(job, watched(job.ciphertext, job.progress, 0, 0.5)), job.tag);
+        await enc(openssl, { input: watched(job.ciphertext, job.progress, size / 2, 0.5), output: await output(), ...ctr(job.keys, true) });
+        return;
+      }
+      // The engine's reads of the payload feed the MAC thread; the tag is judged once written.
+      const out = await output();
+      const tag = await macAlong(t, job.authenticated, () => enc(openssl, { input: watched(teed(job.ciphertext, t), job.progress, 0, 1), output: out, ...ctr(job.keys, true) }));
+      requireTagAfter(tag, job.tag, out);
     },
     async view(job) {
       requireTag(await mac(job, job.ciphertext), job.tag);

@@ -1,25 +1,16 @@
+import type { StreamReader } from "../../bundle/views.js";
 import { Errno, FileType, FsError, type FileNode, type FileStorage, type NodeStat, type OpenMode } from "../../wasi/index.js";
 
 /**
- * Browser files as virtual files for the engine, for a dedicated Web Worker (the engine's file
- * calls are synchronous, and only workers have synchronous file access): `BlobFile`, a
- * `File`/`Blob` read in place with `FileReaderSync`, one window at a time, so a multi-GB input is
- * never held whole in memory. Outputs: opfs.ts.
+ * The user's files (a `File` or `Blob`) as virtual files for the engine, in a dedicated Web Worker
+ * (the engine's file calls are synchronous, and only workers have synchronous file access): read
+ * in place with `FileReaderSync`, one window at a time, so a multi-GB input is never held whole in
+ * memory; or streamed, for engines that await.
  */
 
 /** `FileReaderSync` (worker-only; not in the DOM typings this project compiles with). */
 interface FileReaderSyncLike {
   readAsArrayBuffer(blob: Blob): ArrayBuffer;
-}
-
-/** `FileSystemSyncAccessHandle` (worker-only). */
-export interface SyncAccessHandle {
-  read(buffer: Uint8Array, options?: { at?: number }): number;
-  write(buffer: Uint8Array, options?: { at?: number }): number;
-  truncate(size: number): void;
-  getSize(): number;
-  flush(): void;
-  close(): void;
 }
 
 function fileReaderSync(): FileReaderSyncLike {
@@ -44,7 +35,11 @@ export class BlobFile implements FileNode, FileStorage {
   private readonly reader = fileReaderSync();
   private window: { at: number; bytes: Uint8Array } | undefined;
 
-  constructor(readonly blob: Blob) {}
+  /** `signal`: once aborted, every read throws its reason (the run stops at its next read). */
+  constructor(
+    readonly blob: Blob,
+    private readonly signal?: { readonly aborted: boolean; readonly reason?: unknown },
+  ) {}
 
   stat(): NodeStat {
     return regular(this.blob.size);
@@ -60,6 +55,7 @@ export class BlobFile implements FileNode, FileStorage {
   }
 
   read(dst: Uint8Array, position: number): number {
+    this.stopIfAborted();
     const size = this.blob.size;
     if (position >= size || dst.length === 0) return 0;
     if (dst.length >= WINDOW) {
@@ -98,13 +94,45 @@ export class BlobFile implements FileNode, FileStorage {
     return this.slice(0, this.blob.size);
   }
 
+  /**
+   * Bytes `from` up to `to`, streamed: the browser reads ahead on its own threads (several times
+   * the speed of `read`'s FileReaderSync). Stops, as `read` does, once the signal is aborted.
+   */
+  streamFrom(from: number, to: number): StreamReader {
+    const stream = intoBuffers(this.blob.slice(from, to).stream());
+    let delivered = 0;
+    return {
+      read: async (into) => {
+        this.stopIfAborted();
+        let got: Uint8Array<ArrayBuffer>;
+        try {
+          got = await stream.read(into);
+        } catch (e) {
+          throw this.unreadable(e);
+        }
+        delivered += got.length;
+        if (got.length === 0 && delivered !== to - from) throw new Error("the file changed while it was being read");
+        return got;
+      },
+      cancel: () => stream.cancel(),
+    };
+  }
+
+  private stopIfAborted(): void {
+    if (this.signal?.aborted === true) throw this.signal.reason ?? new DOMException("cancelled", "AbortError");
+  }
+
+  /** NotReadableError: the file was changed, moved or deleted on disk after it was chosen. */
+  private unreadable(e: unknown): Error {
+    return new Error(`cannot read ${this.blob instanceof File ? this.blob.name : "the file"}: it changed or is no longer readable (${e instanceof Error ? e.name : String(e)})`);
+  }
+
   private slice(start: number, end: number): Uint8Array {
     let buffer: ArrayBuffer;
     try {
       buffer = this.reader.readAsArrayBuffer(this.blob.slice(start, end));
     } catch (e) {
-      // NotReadableError: the file was changed, moved or deleted on disk after it was chosen.
-      throw new Error(`cannot read ${this.blob instanceof File ? this.blob.name : "the file"}: it changed or is no longer readable (${e instanceof Error ? e.name : String(e)})`);
+      throw this.unreadable(e);
     }
     if (buffer.byteLength !== end - start) throw new Error("the file changed while it was being read");
     return new Uint8Array(buffer);
@@ -120,4 +148,44 @@ export class BlobFile implements FileNode, FileStorage {
 export function readSmall(blob: Blob, what: string, max = 1 << 16): Uint8Array {
   if (blob.size > max) throw new RangeError(`the ${what} file is too large (${blob.size} bytes): choose the ${what} file`);
   return new BlobFile(blob).bytes();
+}
+
+
+/**
+ * A stream read into the caller's buffers: by BYOB reads where it is a byte stream (Chromium's
+ * `Blob.stream()`: no copy, and no buffer a read for the collector), else chunk by chunk, copied
+ * (and each chunk zeroed once copied: it may hold plaintext).
+ */
+function intoBuffers(stream: ReadableStream<Uint8Array>): StreamReader {
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = stream.getReader({ mode: "byob" });
+  } catch {
+    // not a byte stream: below
+  }
+  if (byob !== undefined) {
+    const reader = byob;
+    return {
+      // `value` is missing only for a cancelled stream: then an empty view of the same length's memory.
+      read: async (into) => (await reader.read(into)).value ?? new Uint8Array(into.length).subarray(0, 0),
+      cancel: () => reader.cancel(),
+    };
+  }
+  const reader = stream.getReader();
+  let left: Uint8Array | undefined;
+  return {
+    read: async (into) => {
+      if (left === undefined || left.length === 0) {
+        const next = await reader.read();
+        if (next.done) return into.subarray(0, 0);
+        left = next.value;
+      }
+      const n = Math.min(into.length, left.length);
+      into.set(left.subarray(0, n));
+      left.fill(0, 0, n);
+      left = left.subarray(n);
+      return into.subarray(0, n);
+    },
+    cancel: () => reader.cancel(),
+  };
 }

@@ -1,13 +1,23 @@
 import { hex } from "../../openssl/hex.js";
 import { Errno, FsError, MemoryFile, type FileNode, type FileStorage, type NodeStat } from "../../wasi/index.js";
-import { regular, type SyncAccessHandle } from "./files.js";
+import { regular } from "./files.js";
 
 /**
- * Outputs in the origin-private file system: random access (the bundle writer puts the payload
- * first and the header last) through a `FileSystemSyncAccessHandle`, handed back as a
- * disk-backed `File`; in memory when OPFS is missing (older browsers, private windows). A
- * dedicated Web Worker's: only workers have sync access handles.
+ * Outputs in the browser, for a dedicated Web Worker: random-access (the bundle writer puts the
+ * payload first and the header last) in the origin-private file system through a
+ * `FileSystemSyncAccessHandle`, handed back as a disk-backed `File`; in memory when OPFS is
+ * missing (older browsers, private windows). Inputs: files.ts.
  */
+
+/** `FileSystemSyncAccessHandle` (worker-only). */
+interface SyncAccessHandle {
+  read(buffer: Uint8Array, options?: { at?: number }): number;
+  write(buffer: Uint8Array, options?: { at?: number }): number;
+  truncate(size: number): void;
+  getSize(): number;
+  flush(): void;
+  close(): void;
+}
 
 type SyncFileHandle = FileSystemFileHandle & { createSyncAccessHandle?: () => Promise<SyncAccessHandle> };
 type ListableDirectory = FileSystemDirectoryHandle & { keys?: () => AsyncIterableIterator<string> };

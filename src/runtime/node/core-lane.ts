@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { FileStorage } from "../../wasi/index.js";
-import { ByteRing } from "./byte-ring.js";
+import { ByteRing } from "../../bundle/bulk/byte-ring.js";
 import { workerScript } from "./worker-url.js";
 
 /** What an engine thread is started with: the compiled engine, its two rings and the doorbell. */

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { CorePass, CoreThreads } from "../../bundle/bulk/cores.js";
 import { SegmentSchedule } from "../../bundle/bulk/segments.js";
 import type { FileStorage } from "../../wasi/index.js";
-import { ByteRing, ring, RingAborted, sleepOn } from "./byte-ring.js";
+import { ByteRing, ring, RingAborted, sleepOn } from "../../bundle/bulk/byte-ring.js";
 import { concatRead, jobHeader, JobKind, Lane, type LaneJob } from "./core-lane.js";
 
 /**

@@ -6,7 +6,7 @@ import { hmacSha256Argv } from "../../openssl/commands/dgst.js";
 import { encArgv } from "../../openssl/commands/enc.js";
 import { runOpenSSLSync } from "../../openssl/run.js";
 import type { FileNode, InputStream } from "../../wasi/index.js";
-import { ByteRing } from "./byte-ring.js";
+import { ByteRing } from "../../bundle/bulk/byte-ring.js";
 import { JOB_HEADER_BYTES, JobKind, type CoreWorkerData, type FromCoreWorker } from "./core-lane.js";
 
 /**

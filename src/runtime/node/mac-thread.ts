@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { MacThread } from "../../bundle/bulk/engine.js";
-import { ByteRing, RingAborted } from "./byte-ring.js";
+import { ByteRing, ringWriter } from "../../bundle/bulk/byte-ring.js";
 import { workerScript } from "./worker-url.js";
 
 /**
@@ -37,23 +37,8 @@ export function startMacThread(key: Uint8Array, length: number): RingMacThread {
   });
   // Unobserved until finish(): an early failure must not become an unhandled rejection.
   result.catch(() => undefined);
-  const failed = (e: unknown) => (e instanceof RingAborted ? new Error(`the MAC thread failed: ${e.message}`, { cause: e }) : e);
   return {
-    write(bytes) {
-      try {
-        ring.write(bytes);
-      } catch (e) {
-        throw failed(e);
-      }
-    },
-    reserve(max) {
-      try {
-        return ring.reserve(max);
-      } catch (e) {
-        throw failed(e);
-      }
-    },
-    commit: (n) => ring.commit(n),
+    ...ringWriter(ring, "MAC thread"),
     async finish() {
       ring.close();
       try {

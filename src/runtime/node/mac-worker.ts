@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
-import { ByteRing } from "./byte-ring.js";
+import { ByteRing } from "../../bundle/bulk/byte-ring.js";
 import type { MacJob, MacResult } from "./mac-thread.js";
 
 /** A mac thread (see mac-thread.ts): HMAC-SHA256 by node:crypto over the bytes that arrive through the ring. */

@@ -244,3 +244,28 @@ export async function sleepOn(bell: Int32Array, seen: number, ms: number): Promi
 /** Atomics.waitAsync (Node 16+, Deno; ES2024, beyond this project's lib). */
 type WaitAsync = (view: Int32Array, index: number, value: number, timeout: number) => { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+/**
+ * The writing side of `ring` for the thread that feeds a reader (a MAC thread): a reader that gave
+ * up becomes one error naming `who`.
+ */
+export function ringWriter(ring: ByteRing, who: string): { write(bytes: Uint8Array): void; reserve(max: number): Uint8Array; commit(n: number): void } {
+  const failed = (e: unknown) => (e instanceof RingAborted ? new Error(`the ${who} failed: ${e.message}`, { cause: e }) : e);
+  return {
+    write(bytes) {
+      try {
+        ring.write(bytes);
+      } catch (e) {
+        throw failed(e);
+      }
+    },
+    reserve(max) {
+      try {
+        return ring.reserve(max);
+      } catch (e) {
+        throw failed(e);
+      }
+    },
+    commit: (n) => ring.commit(n),
+  };
+}
