@@ -20,7 +20,7 @@ import { cli } from "./helpers/cli.js";
 import { hostKey, type TestKey } from "./helpers/keys.js";
 
 /**
- * The wasm engine on every core (src/bundle/bulk/cores.ts, src/runtime/node/ctr-threads.ts): the
+ * The wasm engine on every core (src/bundle/bulk/cores.ts, src/runtime/node/core-threads.ts): the
  * payload cut into segments encrypted at once on worker threads, the HMAC on one more. Its bundles
  * must be the single-thread engine's byte for byte, whatever the segments' size.
  */

@@ -7,7 +7,7 @@
  * threads of the wasm engine on every core, payload segments (whoever made the ring zeroes it
  * when done: `wipe`). Never a key.
  *
- * A thread that serves several rings at once (see ctr-threads.ts) asks them with `wait = false`
+ * A thread that serves several rings at once (see core-threads.ts) asks them with `wait = false`
  * and sleeps on a `doorbell` that the threads on their other sides ring: every half ring of bytes
  * they write, before they wait, and when they `flush` (the end of their part). Not on every move:
  * a MAC thread takes 8 KiB at a time, and each wake-up of the serving thread costs both threads.

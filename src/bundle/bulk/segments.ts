@@ -4,7 +4,7 @@ import type { CtrIv } from "./keys.js";
 /**
  * A CTR payload cut into segments that engine runs on several threads encrypt (or decrypt) at
  * once: CTR blocks are independent, so a segment needs only the counter block of its first byte.
- * Runtime-neutral: the threads are a runtime's (src/runtime/node/ctr-threads.ts).
+ * Runtime-neutral: the threads are a runtime's (src/runtime/node/core-threads.ts).
  */
 
 const BLOCK = 16;
