@@ -7,9 +7,12 @@
 // peak RSS is that process's alone. Not a test: a measurement to report. Run `npm run build` first.
 //
 // This machine's speed drifts by 20-40% over minutes (a shared VM): the ratios that decide the
-// targets (the native reference against the accelerated path, the 2012 recipe against the batch
-// of small files) are measured --repeat times, interleaved round by round, and reported as
-// medians (rows marked "median of N"). The slow rows (pure wasm, peers, the recipe on 1 GiB) run once.
+// targets (the native reference against the accelerated path, the pure wasm CLI against age, the
+// wasm CLI on one core against two, the batch of small files against the 2012 recipe and against
+// the durable-copy floor) are measured --repeat times, interleaved round by round, and reported
+// as medians (rows marked "median of N"). The other slow rows (the wasm library, OpenPGP.js, the
+// recipe on 1 GiB) run once. From the one-core and two-core runs the report fits how the wasm
+// engine's time falls with the cores (t = s + p / cores), to estimate a bigger machine's.
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -83,6 +86,11 @@ function interleaved(group, size, steps) {
 }
 
 const task = (name, ...rest) => [TASK, name, ...rest];
+/** Runs on one core and then two need `taskset` (Linux) and two cores. */
+const taskset = os.cpus().length >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0;
+const ONE_CORE = "1 core";
+const TWO_CORES = "2 cores";
+const FLOOR = path.join(ROOT, "scripts/durable-copy-floor.mjs");
 
 try {
   execFileSync("openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072", "-out", f("k.pem")], { stdio: "ignore" });
@@ -131,10 +139,24 @@ try {
     record(label, "opensslwrap library encrypt (wasm)", size, timed("node", task("encrypt", dir, "wasm")));
     record(label, "opensslwrap library decrypt (wasm)", size, timed("node", task("decrypt", dir, "wasm")));
     clean("plain.enc", "plain.dec");
-    record(label, "opensslwrap CLI encrypt --keep (wasm)", size, timed("node", [CLI, "encrypt", "plain", "--keep", "--pubkey", "k.pub", "--engine", "wasm"]));
-    record(label, "opensslwrap CLI decrypt (wasm)", size, timed("node", [CLI, "decrypt", "plain.enc", "--privkey", "k.pem", "--out", "plain.dec", "--engine", "wasm"]));
-    clean("plain.enc", "plain.dec");
-    for (const peer of ["age", "openpgp", "openpgp-aead"]) {
+    // The pure wasm engine against age (pure JS), interleaved: the wasm engine's targets are ratios to age.
+    const wasmCli = (cpus) => {
+      const on = cpus === undefined ? "" : `, ${cpus}`;
+      /** `node ARGS`, on the processors `cpus` names (taskset -c) when given. */
+      const node = (argv) => (cpus === undefined ? timed("node", argv) : timed("taskset", ["-c", cpus === ONE_CORE ? "0" : "0,1", "node", ...argv]));
+      return [
+        [`opensslwrap CLI encrypt --keep (wasm)${on}`, () => node([CLI, "encrypt", "plain", "--keep", "--pubkey", "k.pub", "--engine", "wasm"])],
+        [`opensslwrap CLI decrypt (wasm)${on}`, () => fresh(node([CLI, "decrypt", "plain.enc", "--privkey", "k.pem", "--out", "plain.dec", "--engine", "wasm"]), "plain.enc", "plain.dec")],
+      ];
+    };
+    interleaved(label, size, [
+      ...wasmCli(),
+      ["age encrypt (stream)", () => timed("node", task("age-encrypt", dir))],
+      ["age decrypt (stream)", () => fresh(timed("node", task("age-decrypt", dir)), "peer.out", "peer.dec")],
+    ]);
+    // How the wasm engine scales with the cores (see `scaling` below): the same commands on one core, then two.
+    if (size >= 64 * MIB && taskset) interleaved(label, size, [...wasmCli(ONE_CORE), ...wasmCli(TWO_CORES)]);
+    for (const peer of ["openpgp", "openpgp-aead"]) {
       record(label, `${peer} encrypt (stream)`, size, timed("node", task(`${peer}-encrypt`, dir)));
       record(label, `${peer} decrypt (stream)`, size, timed("node", task(`${peer}-decrypt`, dir)));
       clean("peer.out", "peer.dec");
@@ -170,6 +192,8 @@ try {
   interleaved("1000 x 10 KiB", 1000 * 10240, [
     ["opensslwrap CLI batch encrypt --keep (auto)", () => timed("node", [CLI, "encrypt", ...names, "--keep", "--pubkey", "../k.pub"], smallFolder())],
     ["2012 recipe, one process per step per file", () => sh(loop, smallFolder())],
+    // The file operations of the batch (same threads, same bundle sizes), no cryptography.
+    ["durable-copy floor (read, temp, fdatasync, rename, fsync dir)", () => timed("node", [FLOOR, ...names], smallFolder())],
   ]);
   record("1000 x 10 KiB", "opensslwrap CLI batch encrypt --keep (wasm)", 1000 * 10240, timed("node", [CLI, "encrypt", ...names, "--keep", "--pubkey", "../k.pub", "--engine", "wasm"], smallFolder()));
 } finally {
@@ -179,21 +203,42 @@ try {
 // ---- report: ratios against the references measured in this same run
 const groups = [...new Set(results.map((r) => r.group))];
 const lines = [`opensslwrap bench, ${new Date().toISOString()}, ${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}, node ${process.version}`];
+const model = [];
 for (const g of groups) {
   const rows = results.filter((r) => r.group === g);
   const find = (prefix) => rows.find((r) => r.label.startsWith(prefix));
-  lines.push("", `${g}`, `${"".padEnd(58)} ${"s".padStart(8)} ${"MB/s".padStart(8)} ${"RSS MiB".padStart(8)}  vs native  vs 2012   vs age`);
+  const floor = find("durable-copy floor");
+  lines.push("", `${g}`, `${"".padEnd(58)} ${"s".padStart(8)} ${"MB/s".padStart(8)} ${"RSS MiB".padStart(8)}  vs native  vs 2012   vs age${floor === undefined ? "" : "  x floor"}`);
   for (const r of rows) {
     const op = /decrypt|-d\b/.test(r.label) ? "decrypt" : "encrypt";
     const ref = find(`native reference ${op}`);
     const old = find(`2012 recipe ${op}`) ?? find("2012 recipe");
     const age = find(`age ${op}`);
     const ratio = (base) => (base === undefined ? "" : `${(base.seconds / Math.max(r.seconds, 1e-3)).toFixed(2)}x`);
+    const times = floor === undefined ? "" : `${(r.seconds / Math.max(floor.seconds, 1e-3)).toFixed(2)}x`.padStart(9);
     const runs = r.all === undefined ? "" : `  runs: ${r.all.map((x) => x.toFixed(2)).join(" ")}`;
-    lines.push(`${r.label.padEnd(58)} ${r.seconds.toFixed(2).padStart(8)} ${r.mbps.toFixed(0).padStart(8)} ${r.rssMiB.toFixed(0).padStart(8)}  ${ratio(ref).padStart(9)} ${ratio(old).padStart(8)} ${ratio(age).padStart(8)}${runs}`);
+    lines.push(`${r.label.padEnd(58)} ${r.seconds.toFixed(2).padStart(8)} ${r.mbps.toFixed(0).padStart(8)} ${r.rssMiB.toFixed(0).padStart(8)}  ${ratio(ref).padStart(9)} ${ratio(old).padStart(8)} ${ratio(age).padStart(8)}${times}${runs}`);
+  }
+  // The wasm engine's time on c cores, fitted from 1 and 2 cores: t(c) = s + p / c (s: what does not
+  // spread, start-up and I/O; p: the cipher and MAC work), never below s + h, h the HMAC's own time
+  // on one thread (it cannot be split; the "wasm engine dgst" row).
+  const h = find("wasm engine dgst")?.seconds;
+  for (const op of ["encrypt --keep", "decrypt"]) {
+    const t1 = find(`opensslwrap CLI ${op} (wasm), ${ONE_CORE}`)?.seconds;
+    const t2 = find(`opensslwrap CLI ${op} (wasm), ${TWO_CORES}`)?.seconds;
+    if (t1 === undefined || t2 === undefined) continue;
+    const p = 2 * (t1 - t2);
+    const s = t1 - p;
+    const at = (c) => Math.max(s + p / c, h === undefined ? 0 : s + h).toFixed(1);
+    model.push(`${g} wasm ${op}: 1 core ${t1.toFixed(2)} s, 2 cores ${t2.toFixed(2)} s: t(c) = ${s.toFixed(2)} + ${p.toFixed(2)}/c s${h === undefined ? "" : `, at least ${s.toFixed(2)} + ${h.toFixed(2)} (HMAC)`}; 4 cores ~${at(4)} s, 8 ~${at(8)} s, 16 ~${at(16)} s`);
   }
 }
-lines.push("", "ratios: reference time / this time (above 1x = faster than the reference).");
+if (model.length > 0) lines.push("", "the wasm engine on every core, scaling:", ...model);
+lines.push(
+  "",
+  "ratios: reference time / this time (above 1x = faster than the reference); x floor: this time / the durable-copy floor's.",
+  "1 core, 2 cores: the command under taskset -c 0, -c 0,1. The HMAC's own time (its row) includes a process start, so the lower bound is a little high.",
+);
 console.log(lines.join("\n"));
 fs.mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
 const out = path.join(ROOT, "bench/results", `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);

@@ -11,13 +11,15 @@ function watched(file: FileNode, progress: PayloadProgress | undefined, from: nu
   return progress === undefined ? file : new ObservedFile(file, (position) => progress(from + position * weight));
 }
 
-/** Starts a thread that runs the engine's `dgst -hmac` over `length` bytes to come (a runtime's: Node's worker threads, a browser's MAC worker), or undefined when none is free. */
+/** Starts a thread that runs the engine's `dgst -hmac` over `length` bytes to come (a runtime's: a browser's MAC worker; Node runs the engine on every core, cores.ts, instead), or undefined when none is free. */
 export type WasmMacThreads = (key: MacKey, module: WebAssembly.Module, length: number) => MacThread | undefined;
 
 /**
  * The bulk engine with everything in the wasm OpenSSL: `enc -aes-256-ctr`, and
  * `dgst -sha256 -mac HMAC` over what it wrote (encrypting) or read (decrypting). Given
  * `macThreads`, a big payload's HMAC runs on a second thread while this one runs the cipher.
+ * Where a runtime has engine threads (Node, Deno), the engine on every core (`cores.ts`) gives
+ * the same bytes and uses this one for rotation's reads.
  */
 export function wasmBulk(openssl: OpenSSL, macThreads?: WasmMacThreads): BulkEngine {
   const ctr = (keys: PayloadKeys, decrypt: boolean) => ({ cipher: "aes-256-ctr", key: { key: keys.cipher, iv: keys.iv }, decrypt });

@@ -25,6 +25,15 @@ export function hmac(openssl: OpenSSL, key: Uint8Array, input: InputFile, algori
   return dgst(openssl, [`-${algorithm}`, "-mac", "HMAC", "-macopt", `hexkey:${hex(key)}`], input);
 }
 
+/**
+ * HMAC-SHA256 of /in/data into /out/data (raw), with the `mac` command: a command line of the
+ * engine's batch mode, where `dgst -sha256` cannot run twice (OpenSSL's option parser keeps a
+ * digest given as an option from one command to the next, and refuses the second).
+ */
+export function hmacSha256Argv(key: Uint8Array): string[] {
+  return ["mac", "-digest", "SHA256", "-macopt", `hexkey:${hex(key)}`, "-binary", "-in", "/in/data", "-out", "/out/data", "HMAC"];
+}
+
 function padding(p: SignaturePadding): string[] {
   return p === "pss" ? ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest"] : [];
 }

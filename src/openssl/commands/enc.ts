@@ -27,17 +27,31 @@ export interface EncOptions {
   bufsize?: number;
 }
 
+/**
+ * The arguments of `enc` from /in/data to /out/data (`pass`: the `-pass` argument that carries a
+ * password, see secrets.ts). `named`: the command is the cipher's own name (`aes-256-ctr ...`,
+ * encrypting unless `-d`), as a command line of the engine's batch mode must: OpenSSL's option
+ * parser keeps a cipher given as an option (`-aes-256-ctr`) from one command to the next, and
+ * refuses the second.
+ */
+export function encArgv(o: Omit<EncOptions, "input" | "output" | "pass">, pass?: string, named = false): string[] {
+  const cipher = o.cipher ?? "aes-256-cbc";
+  const direction = o.decrypt === true ? ["-d"] : named ? [] : ["-e"];
+  const args = [...(named ? [cipher] : ["enc"]), ...direction, ...(named ? [] : [`-${cipher}`]), "-in", "/in/data", "-out", "/out/data"];
+  if (o.key !== undefined) args.push("-K", hex(o.key.key), "-iv", hex(o.key.iv));
+  if (pass !== undefined) args.push("-pass", pass);
+  if (o.md !== undefined) args.push("-md", o.md);
+  if (o.pbkdf2 !== undefined && o.pbkdf2 !== false) args.push("-pbkdf2", ...(typeof o.pbkdf2 === "number" ? ["-iter", String(o.pbkdf2)] : []));
+  if (o.salt !== undefined) args.push("-S", hex(o.salt));
+  if (o.base64 !== undefined && o.base64 !== false) args.push("-a", ...(o.base64 === "single-line" ? ["-A"] : []));
+  args.push("-bufsize", String(o.bufsize ?? 1 << 20));
+  return args;
+}
+
 /** `openssl enc`: returns the result, or an empty array when it went to `output`. */
 export function enc(openssl: OpenSSL, o: EncOptions): Promise<Uint8Array> {
   return withSecrets(async (secrets) => {
-    const args = ["enc", o.decrypt === true ? "-d" : "-e", `-${o.cipher ?? "aes-256-cbc"}`, "-in", "/in/data", "-out", "/out/data"];
-    if (o.key !== undefined) args.push("-K", hex(o.key.key), "-iv", hex(o.key.iv));
-    if (o.pass !== undefined) args.push("-pass", secrets.pass("enc", o.pass));
-    if (o.md !== undefined) args.push("-md", o.md);
-    if (o.pbkdf2 !== undefined && o.pbkdf2 !== false) args.push("-pbkdf2", ...(typeof o.pbkdf2 === "number" ? ["-iter", String(o.pbkdf2)] : []));
-    if (o.salt !== undefined) args.push("-S", hex(o.salt));
-    if (o.base64 !== undefined && o.base64 !== false) args.push("-a", ...(o.base64 === "single-line" ? ["-A"] : []));
-    args.push("-bufsize", String(o.bufsize ?? 1 << 20));
+    const args = encArgv(o, o.pass === undefined ? undefined : secrets.pass("enc", o.pass));
     const files: Record<string, InputFile> = { ...secrets.files, "/in/data": o.input };
     if (o.output !== undefined) files["/out/data"] = o.output;
     const r = await openssl.run(args, { files, dirs: ["/out"] });

@@ -40,7 +40,7 @@ function ctrAt(key: AesKey, counter: Uint8Array, data: Uint8Array): Uint8Array {
 function openAlongside(job: OpenJob, output: FileNode): Promise<Uint8Array> {
   const size = job.ciphertext.stat().size;
   const decipher = createDecipheriv("aes-256-ctr", job.keys.cipher, job.keys.iv);
-  const thread = startMacThread({ engine: "node", key: job.keys.mac }, job.authenticated.length + size);
+  const thread = startMacThread(job.keys.mac, job.authenticated.length + size);
   return macAlong(thread, job.authenticated, () => {
     const src = job.ciphertext.open({ read: true, write: false });
     const dst = output.open({ read: false, write: true });
@@ -86,7 +86,7 @@ export const nodeBulk: BulkEngine = {
       }, job.ciphertext);
       tag = new Uint8Array(mac.digest());
     } else {
-      const thread = startMacThread({ engine: "node", key: job.keys.mac }, job.authenticated.length + size);
+      const thread = startMacThread(job.keys.mac, job.authenticated.length + size);
       tag = await macAlong(thread, job.authenticated, () =>
         pump(job.plaintext, (chunk) => {
           const out = cipher.update(chunk);

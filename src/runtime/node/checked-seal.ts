@@ -68,7 +68,7 @@ export async function sealCheckedAlongside(job: SealJob, original: Pick<FileStor
   const written = job.ciphertext.open({ read: true, write: false });
   try {
     const check = new WrittenChunks(written, original, job);
-    const thread = startMacThread({ engine: "node", key: job.keys.mac }, job.authenticated.length + size);
+    const thread = startMacThread(job.keys.mac, job.authenticated.length + size);
     const tag = await macAlong(thread, job.authenticated, () => pump(job.plaintext, (chunk) => cipher.update(chunk), job.ciphertext, (chunk) => check.chunk(chunk, thread)));
     cipher.final();
     const matches = check.matches(size);

@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { coresBulk } from "../../bundle/bulk/cores.js";
 import { wasmBulk } from "../../bundle/bulk/wasm.js";
 import type { Context } from "../../bundle/context.js";
 import { compileEngine, OpenSSL } from "../../openssl/index.js";
 import { nodeBulk } from "./bulk.js";
-import { wasmMacThreads } from "./mac-thread.js";
+import { nodeCoreThreads } from "./core-threads.js";
+import { nativeEqual } from "./pump.js";
 
 interface Manifest {
   wasm: { sha256: string };
@@ -26,11 +28,12 @@ const platform = `${deno === undefined ? `node ${process.version}` : `deno ${den
 /**
  * The context of Node and Deno: the package's engine (or a module compiled by another thread, with
  * its version line), node:crypto's SHA-256 (Web Crypto's runs on libuv's thread pool, where in a
- * batch it waits behind other files' fsyncs), the native bulk engine, and MAC threads for the wasm one.
+ * batch it waits behind other files' fsyncs), the native bulk engine, and the wasm one on every
+ * core (one thread, with its MAC on a second, for small payloads).
  */
 export function nodeContext(engine?: { module: WebAssembly.Module; version?: string }): Context {
   const openssl = engine === undefined ? new OpenSSL(loadNodeEngine) : OpenSSL.of(engine.module, engine.version);
-  const wasm = wasmBulk(openssl, wasmMacThreads);
+  const wasm = coresBulk(openssl, wasmBulk(openssl), nodeCoreThreads(), { equal: nativeEqual });
   return {
     openssl,
     sha256: (bytes) => createHash("sha256").update(bytes).digest(),

@@ -1,18 +1,17 @@
-import * as fs from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { MacThread } from "../../bundle/bulk/engine.js";
-import type { WasmMacThreads } from "../../bundle/bulk/wasm.js";
 import { ByteRing, ringWriter } from "../../bundle/bulk/byte-ring.js";
+import { workerScript } from "./worker-url.js";
 
 /**
- * HMAC-SHA256 on a second thread, fed through a ByteRing, so that the MAC and the cipher run on
- * two cores at once (docs/DESIGN.md, "Passes over the data"). The key goes to the worker as a
- * message in memory; the ring carries only ciphertext.
+ * HMAC-SHA256 by node:crypto on a second thread, fed through a ByteRing, so that the MAC and the
+ * cipher run on two cores at once (docs/DESIGN.md, "Passes over the data"). The key goes to the
+ * worker as a message in memory; the ring carries only ciphertext. (The wasm engine runs its MAC
+ * on its own threads: core-threads.ts.)
  */
 
-/** What the worker is given. `engine: "wasm"` runs `dgst -hmac` in the engine, "node" node:crypto. */
-export type MacSpec = { key: Uint8Array } & ({ engine: "node" } | { engine: "wasm"; module: WebAssembly.Module });
-export type MacJob = MacSpec & { ring: SharedArrayBuffer; length: number };
+/** What the worker is given. */
+export type MacJob = { key: Uint8Array; ring: SharedArrayBuffer; length: number };
 
 /** What the worker posts once: the tag, or why it failed. */
 export type MacResult = { type: "tag"; tag: Uint8Array } | { type: "error"; message: string };
@@ -20,24 +19,14 @@ export type MacResult = { type: "tag"; tag: Uint8Array } | { type: "error"; mess
 const RING_BYTES = 1 << 20;
 
 /**
- * The worker's script, beside this module in the build. Run from the TypeScript sources (vitest),
- * there is no .js here: the build's is used, which the test set-up makes from the same sources
- * before any test runs (vitest.setup.ts).
- */
-function workerUrl(): URL {
-  const here = new URL("./mac-worker.js", import.meta.url);
-  return import.meta.url.endsWith(".ts") && !fs.existsSync(here) ? new URL("../../../dist/runtime/node/mac-worker.js", import.meta.url) : here;
-}
-
-/**
  * A MAC thread that can also be fed without a copy: `reserve` gives room in the ring itself, to
  * fill (a file read into it) and then `commit`.
  */
 export type RingMacThread = MacThread & { reserve(max: number): Uint8Array; commit(n: number): void };
 
-export function startMacThread(spec: MacSpec, length: number): RingMacThread {
+export function startMacThread(key: Uint8Array, length: number): RingMacThread {
   const ring = new ByteRing(RING_BYTES);
-  const worker = new Worker(workerUrl(), { workerData: { ...spec, ring: ring.buffer, length } satisfies MacJob });
+  const worker = new Worker(workerScript("mac-worker.js"), { workerData: { key, ring: ring.buffer, length } satisfies MacJob });
   const result = new Promise<Uint8Array>((resolve, reject) => {
     worker.once("message", (m: MacResult) => (m.type === "tag" ? resolve(m.tag) : reject(new Error(`mac thread: ${m.message}`))));
     worker.once("error", (e) => {
@@ -64,6 +53,3 @@ export function startMacThread(spec: MacSpec, length: number): RingMacThread {
     },
   };
 }
-
-/** MAC threads for the wasm bulk engine: the engine's `dgst -hmac` on a worker. */
-export const wasmMacThreads: WasmMacThreads = (key, module, length) => startMacThread({ engine: "wasm", key, module }, length);

@@ -3,17 +3,9 @@ import { parentPort, workerData } from "node:worker_threads";
 import { ByteRing } from "../../bundle/bulk/byte-ring.js";
 import type { MacJob, MacResult } from "./mac-thread.js";
 
-/**
- * A mac thread (see mac-thread.ts): HMAC-SHA256 over the bytes that arrive through the ring.
- * The engine's modules are loaded only for a wasm job: a node job's thread stays small (memory).
- */
+/** A mac thread (see mac-thread.ts): HMAC-SHA256 by node:crypto over the bytes that arrive through the ring. */
 
 async function run(job: MacJob, ring: ByteRing): Promise<Uint8Array> {
-  if (job.engine === "wasm") {
-    const { ringFile } = await import("../../bundle/bulk/ring-file.js");
-    const { hmac, OpenSSL } = await import("../../openssl/index.js");
-    return hmac(OpenSSL.of(job.module), job.key, ringFile(ring, job.length));
-  }
   const mac = createHmac("sha256", job.key);
   // Straight from the ring's memory: a copy out of shared memory is V8's slow relaxed one.
   for (let bytes = ring.peek(1 << 18); bytes.length > 0; bytes = ring.peek(1 << 18)) {
