@@ -16,7 +16,7 @@ const LONGEST_WAIT_MS = 500;
 
 /**
  * Runs `call`, again after 10, 20, 40... ms (at most 0.5 s apart) while it fails as busy, for
- * at most the disk's `busyWaitMs`; then throws a FileBusyError naming `file` (what `action`
+ * the disk's `busyWaitMs` (a last try at its end); then throws a FileBusyError naming `file` (what `action`
  * could not be done to).
  */
 export async function whenFree<T>(file: string, action: string, call: () => T): Promise<T> {
@@ -27,14 +27,16 @@ export async function whenFree<T>(file: string, action: string, call: () => T): 
     } catch (e) {
       const code = errnoCode(e);
       if (code === undefined || !BUSY.has(code)) throw e;
-      if (Date.now() + wait > giveUpAt) {
+      const left = giveUpAt - Date.now();
+      if (left <= 0) {
         const seconds = Math.round(disk().busyWaitMs / 100) / 10;
         throw new FileBusyError(
           `${file} is held by another program (open in a spreadsheet or an editor, or being scanned by antivirus or a sync client): could not ${action} it for ${seconds} s (${code}); close that program and try again`,
           { cause: e },
         );
       }
-      await sleep(wait);
+      // The last wait is cut to what is left, so the call is tried for the whole time the message states.
+      await sleep(Math.min(wait, left));
     }
   }
 }
