@@ -5,6 +5,7 @@ import { payloadKeys } from "../src/bundle/bulk/keys.js";
 import { nodeBulk } from "../src/runtime/node/bulk.js";
 import { denoBulk, subtleCtr } from "../src/runtime/node/deno-bulk.js";
 import { MemoryFile } from "../src/wasi/index.js";
+import { ctx } from "./helpers/context.js";
 import { byteDiff, pattern, sameBytes } from "./helpers/data.js";
 
 /**
@@ -61,6 +62,10 @@ describe("Web Crypto's CTR at counter offsets", () => {
 });
 
 describe("the Deno engine (Web Crypto's AES-CTR) and the Node engine", () => {
+  it("is not the default on Node (node:crypto's AES is faster there)", () => {
+    expect(ctx.bulk("auto").name).toBe("node");
+  });
+
   for (const size of [0, 5 * 1024 * 1024 + 3, MAC_THREAD_MIN_BYTES + 1_000_003]) {
     it(`seal to the same ciphertext and tag, and open each other's (${size} bytes)`, async () => {
       const keys = payloadKeys(secret, ivs.random);
