@@ -16,7 +16,7 @@ function ctrStream(keys: PayloadKeys, input: FileNode, output: FileNode): void {
 }
 
 /** The tag of a payload, in this thread. */
-function tagOf(job: Pick<OpenJob, "keys" | "authenticated">, payload: FileNode): Uint8Array {
+export function tagOf(job: Pick<OpenJob, "keys" | "authenticated">, payload: FileNode): Uint8Array {
   const mac = createHmac("sha256", job.keys.mac).update(job.authenticated);
   pump(payload, (chunk) => {
     mac.update(chunk);

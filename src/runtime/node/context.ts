@@ -5,6 +5,7 @@ import { wasmBulk } from "../../bundle/bulk/wasm.js";
 import type { Context } from "../../bundle/context.js";
 import { compileEngine, OpenSSL } from "../../openssl/index.js";
 import { nodeBulk } from "./bulk.js";
+import { denoBulk } from "./deno-bulk.js";
 import { nodeCoreThreads } from "./core-threads.js";
 import { nativeEqual } from "./pump.js";
 
@@ -22,13 +23,15 @@ export async function loadNodeEngine(): Promise<WebAssembly.Module> {
 }
 
 const deno = (globalThis as { Deno?: { version?: { deno?: string } } }).Deno?.version?.deno;
+/** Deno's node:crypto AES is about four times slower than its Web Crypto (deno-bulk.ts): Deno gets its own native engine. */
+const native = deno === undefined ? nodeBulk : denoBulk;
 /** Runtime and OS for the meta-data; Deno's Node compatibility reports a Node version, so name Deno's own. */
 const platform = `${deno === undefined ? `node ${process.version}` : `deno ${deno}`} ${process.platform} ${process.arch}`;
 
 /**
  * The context of Node and Deno: the package's engine (or a module compiled by another thread, with
  * its version line), node:crypto's SHA-256 (Web Crypto's runs on libuv's thread pool, where in a
- * batch it waits behind other files' fsyncs), the native bulk engine, and the wasm one on every
+ * batch it waits behind other files' fsyncs), the runtime's native bulk engine, and the wasm one on every
  * core (one thread, with its MAC on a second, for small payloads).
  */
 export function nodeContext(engine?: { module: WebAssembly.Module; version?: string }): Context {
@@ -37,7 +40,7 @@ export function nodeContext(engine?: { module: WebAssembly.Module; version?: str
   return {
     openssl,
     sha256: (bytes) => createHash("sha256").update(bytes).digest(),
-    bulk: (choice = "auto") => (choice === "wasm" ? wasm : nodeBulk),
+    bulk: (choice = "auto") => (choice === "wasm" ? wasm : native),
     platform,
     nameRules: process.platform,
   };
