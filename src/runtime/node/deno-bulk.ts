@@ -23,7 +23,8 @@ export type CtrAt = (offset: number, data: Uint8Array) => Promise<Uint8Array>;
  * its input when called, so `data` is free again once this returns.
  */
 export async function subtleCtr(keys: PayloadKeys): Promise<CtrAt> {
-  const key = await crypto.subtle.importKey("raw", Uint8Array.from(keys.cipher), "AES-CTR", false, ["encrypt"]);
+  const raw = Uint8Array.from(keys.cipher); // Web Crypto takes an ArrayBuffer's bytes: a copy, zeroed once imported
+  const key = await crypto.subtle.importKey("raw", raw, "AES-CTR", false, ["encrypt"]).finally(() => raw.fill(0));
   return async (offset, data) => {
     const skip = offset % BLOCK;
     // Web Crypto takes neither shared memory nor a misaligned start: such a chunk is copied.
