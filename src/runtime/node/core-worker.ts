@@ -7,6 +7,7 @@ import { encArgv } from "../../openssl/commands/enc.js";
 import { runOpenSSLSync } from "../../openssl/run.js";
 import type { FileNode, InputStream } from "../../wasi/index.js";
 import { ByteRing } from "../../bundle/bulk/byte-ring.js";
+import { ringFile } from "../../bundle/bulk/ring-file.js";
 import { JOB_HEADER_BYTES, JobKind, type CoreWorkerData, type FromCoreWorker } from "./core-lane.js";
 
 /**
@@ -20,38 +21,6 @@ import { JOB_HEADER_BYTES, JobKind, type CoreWorkerData, type FromCoreWorker } f
 
 const ENC_BUFFER = 256 << 10;
 const TAG_BYTES = 32;
-
-/** A job's input as the command reads it: `skip` bytes of nothing (a counter block's part before its segment), then the ring's bytes. */
-class JobInput extends VirtualFile {
-  private consumed = 0;
-
-  constructor(
-    private readonly ring: ByteRing,
-    private readonly skip: number,
-    private readonly length: number,
-  ) {
-    super();
-  }
-
-  size(): number {
-    return this.skip + this.length;
-  }
-
-  override read(dst: Uint8Array, position: number): number {
-    if (position !== this.consumed) throw new RangeError("a job's input is read in order");
-    const want = Math.min(dst.length, this.size() - position);
-    if (want <= 0) return 0;
-    let n: number;
-    if (position < this.skip) {
-      n = Math.min(want, this.skip - position);
-      dst.fill(0, 0, n);
-    } else {
-      n = this.ring.read(dst.subarray(0, want));
-    }
-    this.consumed += n;
-    return n;
-  }
-}
 
 /** The command's output, less its first `skip` bytes, into the ring. */
 class JobOutput extends VirtualFile {
@@ -82,7 +51,7 @@ const output = new ByteRing(data.output, data.doorbell);
 input.markAlive();
 
 /** The job being run: what /in/data and /out/data are, and how much it must write. */
-let current: { input: JobInput; output: JobOutput; expected: number } | undefined;
+let current: { input: VirtualFile; output: JobOutput; expected: number } | undefined;
 const file = (side: "input" | "output"): FileNode => ({
   kind: "file",
   stat: () => (current?.[side] ?? new JobOutput(output, 0)).stat(),
@@ -126,11 +95,11 @@ function nextJob(header: Uint8Array): string | undefined {
   const length = v.getFloat64(16, true);
   const key = header.subarray(24, 56);
   if (kind === JobKind.Mac) {
-    current = { input: new JobInput(input, 0, length), output: new JobOutput(output, 0), expected: TAG_BYTES };
+    current = { input: ringFile(input, length), output: new JobOutput(output, 0), expected: TAG_BYTES };
     return macArgv(key).join(" ");
   }
   const { counter, skip } = segmentCounter(header.subarray(56, 72) as CtrIv, start);
-  current = { input: new JobInput(input, skip, length), output: new JobOutput(output, skip), expected: skip + length };
+  current = { input: ringFile(input, length, skip), output: new JobOutput(output, skip), expected: skip + length };
   return ctrArgv(key, counter).join(" ");
 }
 
