@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { cli, CLI } from "./cli.js";
 
-/** A running `opensslwrap watch`: its stdout and stderr lines so far, and its exit (code, or signal name). */
+/** A running `opensslwrap watch`: its stdout and stderr lines so far, and its exit (code, or signal name) once its output is all read. */
 export interface Running {
   proc: ChildProcess;
   out: string[];
@@ -28,7 +28,8 @@ export function startWatch(args: readonly string[], cwd: string): Running {
   const err: string[] = [];
   collect(proc.stdout, out);
   collect(proc.stderr, err);
-  const exit = new Promise<number | string | null>((resolve) => proc.on("exit", (code, signal) => resolve(code ?? signal)));
+  // "close", not "exit": a killed process's last lines can still be in the pipe when it exits.
+  const exit = new Promise<number | string | null>((resolve) => proc.on("close", (code, signal) => resolve(code ?? signal)));
   return { proc, out, err, exit };
 }
 
