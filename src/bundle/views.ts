@@ -92,14 +92,25 @@ export class WindowFile extends VirtualFile {
   /** Present when the storage streams (a window of a browser `File`). */
   readonly streamFrom?: (from: number, to: number) => StreamReader;
 
+  /** Present when the storage writes in the background (FileStorage.writeBehind). */
+  readonly writeBehind?: (src: Uint8Array, position: number) => Promise<void>;
+
   constructor(
-    private readonly storage: Pick<FileStorage, "read"> & Partial<Pick<FileStorage, "write">>,
+    private readonly storage: Pick<FileStorage, "read"> & Partial<Pick<FileStorage, "write" | "writeBehind">>,
     private readonly offset: number,
     private readonly length: number,
     private readonly mode: "read" | "write",
   ) {
     super();
     if (mode === "read" && isStreamable(storage)) this.streamFrom = (from, to) => storage.streamFrom(offset + from, offset + Math.min(to, length));
+    const behind = storage.writeBehind;
+    if (mode === "write" && behind !== undefined) {
+      this.writeBehind = async (src, position) => {
+        this.inWindow(src, position);
+        await behind.call(storage, src, offset + position);
+        this.written = Math.max(this.written, position + src.length);
+      };
+    }
   }
 
   size(): number {
@@ -115,9 +126,13 @@ export class WindowFile extends VirtualFile {
 
   override write(src: Uint8Array, position: number): void {
     if (this.mode !== "write" || this.storage.write === undefined) throw new FsError(Errno.BADF);
-    if (position + src.length > this.length) throw new FsError(Errno.FBIG, "payload larger than declared");
+    this.inWindow(src, position);
     this.storage.write(src, this.offset + position);
     this.written = Math.max(this.written, position + src.length);
+  }
+
+  private inWindow(src: Uint8Array, position: number): void {
+    if (position + src.length > this.length) throw new FsError(Errno.FBIG, "payload larger than declared");
   }
 }
 
@@ -198,6 +213,8 @@ export interface FileHooks {
   afterRead?(bytes: Uint8Array, position: number): void;
   /** `storage`: the file's, to read back what was just written. */
   afterWrite?(bytes: Uint8Array, position: number, storage: FileStorage): void;
+  /** `afterWrite` takes writes in the order they complete: the file may then be written in the background (`writeBehind`). */
+  anyOrder?: boolean;
 }
 
 /** `inner`, with `hooks` run after each read and each write of it. */
@@ -215,7 +232,8 @@ export class HookedFile implements FileNode {
 
   open(mode: { read: boolean; write: boolean }): FileStorage {
     const s = this.inner.open(mode);
-    const { afterRead, afterWrite } = this.hooks;
+    const { afterRead, afterWrite, anyOrder } = this.hooks;
+    const behind = s.writeBehind;
     return {
       size: () => s.size(),
       read: (dst, position) => {
@@ -227,6 +245,13 @@ export class HookedFile implements FileNode {
         s.write(src, position);
         afterWrite?.(src, position, s);
       },
+      writeBehind:
+        behind === undefined || (afterWrite !== undefined && anyOrder !== true)
+          ? undefined
+          : async (src, position) => {
+              await behind.call(s, src, position);
+              afterWrite?.(src, position, s);
+            },
       truncate: (size) => s.truncate(size),
       sync: () => s.sync(),
       close: () => s.close(),
@@ -236,8 +261,8 @@ export class HookedFile implements FileNode {
 
 /** `inner`, with every chunk read from or written to it also shown to `tap` (with its position). */
 export class TappedFile extends HookedFile {
-  constructor(inner: FileNode, tap: (bytes: Uint8Array, position: number) => void) {
-    super(inner, { afterRead: tap, afterWrite: tap });
+  constructor(inner: FileNode, tap: (bytes: Uint8Array, position: number) => void, anyOrder = false) {
+    super(inner, { afterRead: tap, afterWrite: tap, anyOrder });
   }
 }
 
@@ -248,7 +273,7 @@ export class ObservedFile extends TappedFile {
     super(inner, (bytes, position) => {
       const end = position + bytes.length;
       if (end > reached) onProgress((reached = end));
-    });
+    }, true);
   }
 }
 

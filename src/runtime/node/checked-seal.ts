@@ -4,11 +4,12 @@ import { macAlong } from "../../bundle/bulk/steps.js";
 import { CompareSink } from "../../bundle/views.js";
 import type { FileStorage } from "../../wasi/index.js";
 import { startMacThread, type RingMacThread } from "./mac-thread.js";
-import { nativeEqual, pump, readFully } from "./pump.js";
+import { nativeEqual, pumpBehind, readFully } from "./pump.js";
 
 /**
  * The read-back check of a sealed payload, chunk by chunk as it is written, instead of a pass
- * after the encryption. For each chunk of ciphertext just written:
+ * after the encryption (the writes go on the thread pool: pumpBehind). For each chunk of
+ * ciphertext once written:
  * 1. it is read back from the file straight into the MAC thread's ring (a copy into shared memory
  *    is V8's slow relaxed one) and compared with what was computed: the tag then covers the
  *    file's own bytes, and the file holds what was computed;
@@ -69,7 +70,7 @@ export async function sealCheckedAlongside(job: SealJob, original: Pick<FileStor
   try {
     const check = new WrittenChunks(written, original, job);
     const thread = startMacThread(job.keys.mac, job.authenticated.length + size);
-    const tag = await macAlong(thread, job.authenticated, () => pump(job.plaintext, (chunk) => cipher.update(chunk), job.ciphertext, (chunk) => check.chunk(chunk, thread)));
+    const tag = await macAlong(thread, job.authenticated, () => pumpBehind(job.plaintext, (chunk) => cipher.update(chunk), job.ciphertext, (chunk) => check.chunk(chunk, thread)));
     cipher.final();
     const matches = check.matches(size);
     // Checked as written: the payload re-read later is the same file's, already compared.
