@@ -7,9 +7,10 @@
 // peak RSS is that process's alone. Not a test: a measurement to report. Run `npm run build` first.
 //
 // This machine's speed drifts by 20-40% over minutes (a shared VM): the ratios that decide the
-// targets (the native reference against the accelerated path, the pure wasm CLI against age, the
-// wasm CLI on one core against two, the batch of small files against the 2012 recipe and against
-// the durable-copy floor) are measured --repeat times, interleaved round by round, and reported
+// targets (the native reference and the I/O floor of dd conv=fsync against the accelerated path,
+// the pure wasm CLI against age, the wasm CLI on one core against two, the batch of small files
+// against the 2012 recipe and against the durable-copy floor) are measured --repeat times,
+// interleaved round by round, and reported
 // as medians (rows marked "median of N"). The other slow rows (the wasm library, OpenPGP.js, the
 // recipe on 1 GiB) run once. From the one-core and two-core runs the report fits how the wasm
 // engine's time falls with the cores (t = s + p / cores), to estimate a bigger machine's.
@@ -119,6 +120,8 @@ try {
       ["opensslwrap library decrypt (auto)", () => fresh(timed("node", task("decrypt", dir, "auto")), "plain.enc", "plain.dec")],
       ["opensslwrap CLI encrypt --keep (auto)", () => timed("node", [CLI, "encrypt", "plain", "--keep", "--pubkey", "k.pub", "--engine", "auto"])],
       ["opensslwrap CLI decrypt (auto)", () => fresh(timed("node", [CLI, "decrypt", "plain.enc", "--privkey", "k.pem", "--out", "plain.dec", "--engine", "auto"]), "plain.enc", "plain.dec")],
+      // The I/O floor of one file: the same bytes read and written durably to the same folder, no cryptography.
+      ["I/O floor (dd bs=1M conv=fsync)", () => fresh(timed("dd", ["if=plain", "of=dd.out", "bs=1M", "conv=fsync", "status=none"]), "dd.out")],
     ]);
 
     fs.writeFileSync(f("pw"), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+_");
@@ -207,7 +210,7 @@ const model = [];
 for (const g of groups) {
   const rows = results.filter((r) => r.group === g);
   const find = (prefix) => rows.find((r) => r.label.startsWith(prefix));
-  const floor = find("durable-copy floor");
+  const floor = find("durable-copy floor") ?? find("I/O floor");
   lines.push("", `${g}`, `${"".padEnd(58)} ${"s".padStart(8)} ${"MB/s".padStart(8)} ${"RSS MiB".padStart(8)}  vs native  vs 2012   vs age${floor === undefined ? "" : "  x floor"}`);
   for (const r of rows) {
     const op = /decrypt|-d\b/.test(r.label) ? "decrypt" : "encrypt";
@@ -236,7 +239,7 @@ for (const g of groups) {
 if (model.length > 0) lines.push("", "the wasm engine on every core, scaling:", ...model);
 lines.push(
   "",
-  "ratios: reference time / this time (above 1x = faster than the reference); x floor: this time / the durable-copy floor's.",
+  "ratios: reference time / this time (above 1x = faster than the reference); x floor: this time / the floor's (the I/O floor of the same size, dd conv=fsync; for the small files, the durable-copy floor).",
   "1 core, 2 cores: the command under taskset -c 0, -c 0,1. The HMAC's own time (its row) includes a process start, so the lower bound is a little high.",
 );
 console.log(lines.join("\n"));
