@@ -10,9 +10,8 @@
 // targets (the native reference and the I/O floor of dd conv=fsync against the accelerated path,
 // the pure wasm CLI against age, the wasm CLI on one core against two, the batch of small files
 // against the 2012 recipe and against the durable-copy floor) are measured --repeat times,
-// interleaved round by round, and reported
-// as medians (rows marked "median of N"). The other slow rows (the wasm library, OpenPGP.js, the
-// recipe on 1 GiB) run once. From the one-core and two-core runs the report fits how the wasm
+// interleaved round by round, and reported as medians (rows marked "median of N"). The other slow
+// rows (the wasm library, OpenPGP.js, the recipe on 1 GiB) run once. From the one-core and two-core runs the report fits how the wasm
 // engine's time falls with the cores (t = s + p / cores), to estimate a bigger machine's.
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
