@@ -154,7 +154,14 @@ async function ctrInto(key: CryptoKey, iv: CtrIv, input: FileNode, output: FileN
  * (test/webcrypto-bulk.test.ts, test/browser/webcrypto.test.ts).
  */
 export function webCryptoBulk(wasm: BulkEngine, macThreads?: WebMacThreads): BulkEngine {
-  const aesKey = (key: AesKey) => crypto.subtle.importKey("raw", owned(key), "AES-CTR", false, ["encrypt"]);
+  const aesKey = async (key: AesKey) => {
+    const bytes = owned(key);
+    try {
+      return await crypto.subtle.importKey("raw", bytes, "AES-CTR", false, ["encrypt"]);
+    } finally {
+      if (bytes !== key) bytes.fill(0); // the copy made off shared memory
+    }
+  };
   const macFor = (key: MacKey, length: number): MacThread => (length >= MAC_THREAD_MIN_BYTES ? macThreads?.(key, length) : undefined) ?? macHere(key);
   /** The tag of a payload, on this thread. */
   const tagOf = (job: Pick<OpenJob, "keys" | "authenticated">, payload: FileNode, progress?: PayloadProgress): Uint8Array => {
