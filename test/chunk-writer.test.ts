@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ObservedFile, TappedFile } from "../src/bundle/views.js";
+import { ObservedFile, TappedFile } from "../src/bundle/hooked-files.js";
 import { ChunkWriter } from "../src/runtime/node/pump.js";
 import { MemoryFile, type FileNode, type FileStorage } from "../src/wasi/index.js";
 

@@ -8,7 +8,8 @@ import { formatHeader, headerLength, MAX_RECIPIENTS, MAX_SIGNERS, parseHeader, t
 import type { RsaPublicKey } from "./keys.js";
 import { minimalMeta, parseMeta, serializeMeta, type HistoryEntry, type Meta } from "./meta.js";
 import { END, firstMemberName, listTar, memberHeader, padding, readMember, type ByteSource } from "./tar.js";
-import { ConcatFile, concatBytes, equalBytes, readBack, WindowFile } from "./views.js";
+import { readBack } from "./hooked-files.js";
+import { ConcatFile, concatBytes, equalBytes, WindowFile } from "./views.js";
 import { TOOL_VERSION } from "../version.js";
 import { oneTime, type OneTime } from "./wrap-pool.js";
 

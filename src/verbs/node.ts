@@ -9,7 +9,7 @@ import type { Context } from "../bundle/context.js";
 import { FileExistsError, FormatError } from "../bundle/errors.js";
 import type { LegacyInfo } from "../bundle/legacy.js";
 import type { Meta } from "../bundle/meta.js";
-import { ObservedFile } from "../bundle/views.js";
+import { ObservedFile } from "../bundle/hooked-files.js";
 import type { KeyInput } from "../openssl/index.js";
 import { HostFile } from "../wasi/index.js";
 import { overwriteAndDelete } from "../runtime/node/files.js";

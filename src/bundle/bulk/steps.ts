@@ -1,6 +1,7 @@
 import type { FileNode, FileStorage } from "../../wasi/index.js";
 import { IntegrityError } from "../errors.js";
-import { CompareSink, equalBytes, TappedFile } from "../views.js";
+import { TappedFile } from "../hooked-files.js";
+import { CompareSink, equalBytes } from "../views.js";
 import type { MacThread } from "./engine.js";
 
 /** Pieces every bulk engine uses the same way, whatever runs its cipher and MAC. */

@@ -1,6 +1,7 @@
 import { enc, hex, hmac, runOpenSSLSync, type OpenSSL } from "../../openssl/index.js";
 import type { FileNode } from "../../wasi/index.js";
-import { ConcatFile, ObservedFile } from "../views.js";
+import { ObservedFile } from "../hooked-files.js";
+import { ConcatFile } from "../views.js";
 import { CtrPlaintextView } from "./ctr-view.js";
 import { MAC_THREAD_MIN_BYTES, type BulkEngine, type MacThread, type OpenJob, type PayloadProgress } from "./engine.js";
 import type { MacKey, PayloadKeys } from "./keys.js";
