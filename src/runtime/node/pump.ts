@@ -48,8 +48,8 @@ export function readFully(from: Pick<FileStorage, "read">, into: Uint8Array, pos
   }
 }
 
-/** Chunks in flight on the thread pool at most (`ChunkWriter`): 4 MiB of memory, enough to keep the disk busy. */
-const WRITES_IN_FLIGHT = 4;
+/** Chunks in flight on the thread pool at most (`ChunkWriter`): buffered writes, so two keep up (four measured no better). */
+export const WRITES_IN_FLIGHT = 2;
 
 /**
  * Writes chunks to `dst`, in the background where it can (`writeBehind`: a file on the disk, whose
