@@ -45,10 +45,9 @@ function originalAt(p: string): Pick<FileStorage, "read"> & { close(): void } {
 
 /**
  * Runs the check with the payload written to a file at PAYLOAD_AT. `corruptAt` flips one byte on
- * its way to the disk; `unreadable` makes reading the bundle back fail; `behind` writes in the
- * background (FileStorage.writeBehind), each write landing after a random delay, so out of order.
+ * its way to the disk; `unreadable` makes reading the bundle back fail.
  */
-async function run(data: Uint8Array, original: string, o: { corruptAt?: number; unreadable?: boolean; behind?: boolean } = {}) {
+async function run(data: Uint8Array, original: string, o: { corruptAt?: number; unreadable?: boolean } = {}) {
   const bundle = path.join(tmp, `b-${Math.random().toString(16).slice(2)}`);
   const storage = new NodeFileStorage(fs.openSync(bundle, "w+"));
   const disk = {
@@ -65,13 +64,6 @@ async function run(data: Uint8Array, original: string, o: { corruptAt?: number; 
       }
       storage.write(src, at);
     },
-    writeBehind:
-      o.behind === true
-        ? async (src: Uint8Array, at: number) => {
-            await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
-            disk.write(src, at);
-          }
-        : undefined,
   };
   const from = originalAt(original);
   try {
@@ -86,16 +78,13 @@ async function run(data: Uint8Array, original: string, o: { corruptAt?: number; 
   }
 }
 
-describe.each([
-  ["written in this thread", false],
-  ["written in the background, out of order", true],
-] as const)("the read-back check alongside the encryption (node), %s", (_, behind) => {
+describe("the read-back check alongside the encryption (node)", () => {
   const data = pattern(SIZE, 3);
-  const original = path.join(tmp, `original-${behind}`);
+  const original = path.join(tmp, "original");
   beforeAll(() => fs.writeFileSync(original, data));
 
   it("matches for a faithful write; the tag covers the prefix and the ciphertext; the ciphertext decrypts to the original", async () => {
-    const r = await run(data, original, { behind });
+    const r = await run(data, original);
     expect(r.matches).toBe(true);
     expect(Buffer.from(r.tag)).toEqual(createHmac("sha256", macKey).update(prefix).update(r.ciphertext).digest());
     const d = createDecipheriv("aes-256-ctr", key, iv);
@@ -103,29 +92,23 @@ describe.each([
   });
 
   it("fails for one byte wrong on the disk, at the start, in the middle or at the end of the payload", async () => {
-    for (const at of [0, SIZE >> 1, SIZE - 1]) expect((await run(data, original, { corruptAt: at, behind })).matches, String(at)).toBe(false);
+    for (const at of [0, SIZE >> 1, SIZE - 1]) expect((await run(data, original, { corruptAt: at })).matches, String(at)).toBe(false);
   });
 
   it("fails when the original on disk differs from what was encrypted, or is shorter", async () => {
-    const other = path.join(tmp, `other-${behind}`);
+    const other = path.join(tmp, "other");
     const changed = data.slice();
     changed[20_000_001] = (changed[20_000_001] ?? 0) ^ 0x40;
     fs.writeFileSync(other, changed);
-    expect((await run(data, other, { behind })).matches).toBe(false);
+    expect((await run(data, other)).matches).toBe(false);
     fs.writeFileSync(other, data.subarray(0, SIZE - 1));
-    expect((await run(data, other, { behind })).matches).toBe(false);
+    expect((await run(data, other)).matches).toBe(false);
   });
 
   it("fails, and still finishes, when the bundle cannot be read back or the original cannot be opened", async () => {
-    expect((await run(data, original, { unreadable: true, behind })).matches).toBe(false);
-    expect((await run(data, path.join(tmp, "no-such-file"), { behind })).matches).toBe(false);
+    expect((await run(data, original, { unreadable: true })).matches).toBe(false);
+    expect((await run(data, path.join(tmp, "no-such-file"))).matches).toBe(false);
   });
-});
-
-describe("the read-back check alongside the encryption (node), through the API", () => {
-  const data = pattern(SIZE, 3);
-  const original = path.join(tmp, "original");
-  beforeAll(() => fs.writeFileSync(original, data));
 
   it("gives the bundle the wasm engine gives, through encrypt() on a file", async () => {
     const out = { wasm: path.join(tmp, "w.enc"), auto: path.join(tmp, "a.enc") };

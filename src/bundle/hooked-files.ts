@@ -11,8 +11,6 @@ export interface FileHooks {
   afterRead?(bytes: Uint8Array, position: number): void;
   /** `storage`: the file's, to read back what was just written. */
   afterWrite?(bytes: Uint8Array, position: number, storage: FileStorage): void;
-  /** `afterWrite` takes writes in the order they complete: the file may then be written in the background (`writeBehind`). */
-  anyOrder?: boolean;
 }
 
 /** `inner`, with `hooks` run after each read and each write of it. */
@@ -30,8 +28,7 @@ export class HookedFile implements FileNode {
 
   open(mode: { read: boolean; write: boolean }): FileStorage {
     const s = this.inner.open(mode);
-    const { afterRead, afterWrite, anyOrder } = this.hooks;
-    const behind = s.writeBehind;
+    const { afterRead, afterWrite } = this.hooks;
     return {
       size: () => s.size(),
       read: (dst, position) => {
@@ -43,13 +40,6 @@ export class HookedFile implements FileNode {
         s.write(src, position);
         afterWrite?.(src, position, s);
       },
-      writeBehind:
-        behind === undefined || (afterWrite !== undefined && anyOrder !== true)
-          ? undefined
-          : async (src, position) => {
-              await behind.call(s, src, position);
-              afterWrite?.(src, position, s);
-            },
       truncate: (size) => s.truncate(size),
       sync: () => s.sync(),
       close: () => s.close(),
@@ -59,8 +49,8 @@ export class HookedFile implements FileNode {
 
 /** `inner`, with every chunk read from or written to it also shown to `tap` (with its position). */
 export class TappedFile extends HookedFile {
-  constructor(inner: FileNode, tap: (bytes: Uint8Array, position: number) => void, anyOrder = false) {
-    super(inner, { afterRead: tap, afterWrite: tap, anyOrder });
+  constructor(inner: FileNode, tap: (bytes: Uint8Array, position: number) => void) {
+    super(inner, { afterRead: tap, afterWrite: tap });
   }
 }
 
@@ -71,7 +61,7 @@ export class ObservedFile extends TappedFile {
     super(inner, (bytes, position) => {
       const end = position + bytes.length;
       if (end > reached) onProgress((reached = end));
-    }, true);
+    });
   }
 }
 

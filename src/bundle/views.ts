@@ -92,25 +92,14 @@ export class WindowFile extends VirtualFile {
   /** Present when the storage streams (a window of a browser `File`). */
   readonly streamFrom?: (from: number, to: number) => StreamReader;
 
-  /** Present when the storage writes in the background (FileStorage.writeBehind). */
-  readonly writeBehind?: (src: Uint8Array, position: number) => Promise<void>;
-
   constructor(
-    private readonly storage: Pick<FileStorage, "read"> & Partial<Pick<FileStorage, "write" | "writeBehind">>,
+    private readonly storage: Pick<FileStorage, "read"> & Partial<Pick<FileStorage, "write">>,
     private readonly offset: number,
     private readonly length: number,
     private readonly mode: "read" | "write",
   ) {
     super();
     if (mode === "read" && isStreamable(storage)) this.streamFrom = (from, to) => storage.streamFrom(offset + from, offset + Math.min(to, length));
-    const behind = storage.writeBehind;
-    if (mode === "write" && behind !== undefined) {
-      this.writeBehind = async (src, position) => {
-        this.inWindow(src, position);
-        await behind.call(storage, src, offset + position);
-        this.written = Math.max(this.written, position + src.length);
-      };
-    }
   }
 
   size(): number {
@@ -126,13 +115,9 @@ export class WindowFile extends VirtualFile {
 
   override write(src: Uint8Array, position: number): void {
     if (this.mode !== "write" || this.storage.write === undefined) throw new FsError(Errno.BADF);
-    this.inWindow(src, position);
+    if (position + src.length > this.length) throw new FsError(Errno.FBIG, "payload larger than declared");
     this.storage.write(src, this.offset + position);
     this.written = Math.max(this.written, position + src.length);
-  }
-
-  private inWindow(src: Uint8Array, position: number): void {
-    if (position + src.length > this.length) throw new FsError(Errno.FBIG, "payload larger than declared");
   }
 }
 

@@ -7,11 +7,6 @@ export interface FileStorage {
   read(dst: Uint8Array, position: number): number;
   /** Writes all of `src` at `position`. */
   write(src: Uint8Array, position: number): void;
-  /**
-   * Where the host can: `write` in the background (a regular file on Node: libuv's thread pool),
-   * resolved once written; `src` must not change until then. Writes in flight may land in any order.
-   */
-  writeBehind?(src: Uint8Array, position: number): Promise<void>;
   truncate(size: number): void;
   sync(): void;
   close(): void;

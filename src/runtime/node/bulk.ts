@@ -6,7 +6,7 @@ import { decryptsTo, macAlong, requireTag, requireTagAfter } from "../../bundle/
 import type { FileNode } from "../../wasi/index.js";
 import { sealCheckedAlongside } from "./checked-seal.js";
 import { startMacThread } from "./mac-thread.js";
-import { CHUNK, ChunkWriter, nativeEqual, pump } from "./pump.js";
+import { CHUNK, nativeEqual, pump } from "./pump.js";
 
 /** AES-256-CTR over `input` into `output` (decrypting is the same transform). CTR's `final()` gives no bytes. */
 function ctrStream(keys: PayloadKeys, input: FileNode, output: FileNode): void {
@@ -35,17 +35,15 @@ function ctrAt(key: AesKey, counter: Uint8Array, data: Uint8Array): Uint8Array {
  * Decrypts while the MAC thread computes the tag over the ciphertext. Each chunk is read straight
  * into the thread's ring (`reserve`: a copy into shared memory is V8's slow relaxed one, about
  * 0.7 s per GiB here), decrypted from there, and only then handed to the thread, so both read the
- * same bytes. The plaintext is written on the thread pool (ChunkWriter) while the next chunk is
- * decrypted.
+ * same bytes.
  */
 function openAlongside(job: OpenJob, output: FileNode): Promise<Uint8Array> {
   const size = job.ciphertext.stat().size;
   const decipher = createDecipheriv("aes-256-ctr", job.keys.cipher, job.keys.iv);
   const thread = startMacThread(job.keys.mac, job.authenticated.length + size);
-  return macAlong(thread, job.authenticated, async () => {
+  return macAlong(thread, job.authenticated, () => {
     const src = job.ciphertext.open({ read: true, write: false });
     const dst = output.open({ read: false, write: true });
-    const writer = new ChunkWriter(dst);
     try {
       dst.truncate(0);
       for (let at = 0; ; ) {
@@ -54,13 +52,11 @@ function openAlongside(job: OpenJob, output: FileNode): Promise<Uint8Array> {
         if (n === 0) break;
         const plain = decipher.update(room.subarray(0, n));
         thread.commit(n);
-        await writer.write(plain, at);
+        dst.write(plain, at);
         at += n;
       }
       decipher.final();
-      await writer.drain();
     } finally {
-      await writer.settle();
       src.close();
       dst.close();
     }

@@ -4,17 +4,17 @@ import { macAlong } from "../../bundle/bulk/steps.js";
 import { CompareSink } from "../../bundle/views.js";
 import type { FileStorage } from "../../wasi/index.js";
 import { startMacThread, type RingMacThread } from "./mac-thread.js";
-import { nativeEqual, pumpBehind, readFully } from "./pump.js";
+import { nativeEqual, pump, readFully } from "./pump.js";
 
 /**
  * The read-back check of a sealed payload, chunk by chunk as it is written, instead of a pass
- * after the encryption (the writes go on the thread pool: pumpBehind). Each chunk of ciphertext,
- * once written, is read back from the file straight into the MAC thread's ring (a copy into
- * shared memory is V8's slow relaxed one), decrypted from there and compared with the original,
- * re-read from its own storage; then handed to the thread. So the tag covers the file's own bytes,
- * and those bytes decrypt to the original, which is what the pass after the encryption proves
- * (that they are also what was computed follows: CTR decryption is one-to-one). One wrong byte
- * anywhere, or a read that fails, and `matches` is false for good.
+ * after the encryption. For each chunk of ciphertext just written:
+ * 1. it is read back from the file straight into the MAC thread's ring (a copy into shared memory
+ *    is V8's slow relaxed one) and compared with what was computed: the tag then covers the
+ *    file's own bytes, and the file holds what was computed;
+ * 2. it is decrypted and compared with the original, re-read from its own storage.
+ * Together: the payload as stored decrypts to the original, which is what the pass after the
+ * encryption proves. One wrong byte anywhere, or a read that fails, and `matches` is false for good.
  */
 class WrittenChunks {
   private position = 0;
@@ -35,23 +35,23 @@ class WrittenChunks {
   chunk(ciphertext: Uint8Array, thread: RingMacThread): void {
     for (let done = 0; done < ciphertext.length; ) {
       const room = thread.reserve(ciphertext.length - done);
-      if (this.ok) this.ok = readFully(this.written, room, this.position + done) && this.decryptsToOriginal(room, this.position + done);
+      const computed = ciphertext.subarray(done, done + room.length);
+      if (this.ok) this.ok = readFully(this.written, room, this.position + done) && nativeEqual(room, computed);
       // After a failure the thread still gets its bytes (it must finish); the bundle is refused anyway.
-      if (!this.ok) room.set(ciphertext.subarray(done, done + room.length));
+      if (!this.ok) room.set(computed);
       thread.commit(room.length);
       done += room.length;
     }
+    if (this.ok) this.compareWithOriginal(ciphertext);
     this.position += ciphertext.length;
   }
 
-  /** Whether `stored`, the file's bytes at `position`, decrypt to the original's there. */
-  private decryptsToOriginal(stored: Uint8Array, position: number): boolean {
-    const plain = this.decipher.update(stored);
+  private compareWithOriginal(ciphertext: Uint8Array): void {
+    const plain = this.decipher.update(ciphertext);
     try {
-      this.compare.write(plain, position);
-      return true;
+      this.compare.write(plain, this.position);
     } catch {
-      return false; // the original cannot be read: the check fails, the encryption finishes
+      this.ok = false; // the original cannot be read: the check fails, the encryption finishes
     } finally {
       plain.fill(0);
     }
@@ -69,7 +69,7 @@ export async function sealCheckedAlongside(job: SealJob, original: Pick<FileStor
   try {
     const check = new WrittenChunks(written, original, job);
     const thread = startMacThread(job.keys.mac, job.authenticated.length + size);
-    const tag = await macAlong(thread, job.authenticated, () => pumpBehind(job.plaintext, (chunk) => cipher.update(chunk), job.ciphertext, (chunk) => check.chunk(chunk, thread)));
+    const tag = await macAlong(thread, job.authenticated, () => pump(job.plaintext, (chunk) => cipher.update(chunk), job.ciphertext, (chunk) => check.chunk(chunk, thread)));
     cipher.final();
     const matches = check.matches(size);
     // Checked as written: the payload re-read later is the same file's, already compared.

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { FileExistsError } from "../../bundle/errors.js";
 import { FileType, type FileNode, type FileStorage } from "../../wasi/index.js";
 import { disk, errnoCode } from "./disk.js";
-import { NodeFileStorage, writeAt } from "./fs.js";
+import { NodeFileStorage } from "./fs.js";
 import { ownedNamesOf, ownedTempName, writeZeros } from "./leftovers.js";
 import { renameExclusive, replace, unlinkOrWarn, whenFree } from "./rename.js";
 
@@ -34,8 +34,6 @@ export class WrittenBackFile extends NodeFileStorage {
   private writes = 0;
   private flushedWrites = -1;
   private firstIoError: Error | undefined;
-  /** Writes in flight on the thread pool (`writeBehind`). */
-  private readonly writing = new Set<Promise<void>>();
 
   /**
    * The first failure of the disk under this file (a write, truncate, fsync or write-back):
@@ -78,27 +76,8 @@ export class WrittenBackFile extends NodeFileStorage {
       this.noteIoError(e);
       throw e;
     }
-    this.written(src.length);
-  }
-
-  /** `write` on libuv's thread pool (see FileStorage); `settle()` waits for it too. */
-  writeBehind(src: Uint8Array, position: number): Promise<void> {
-    const done = writeAt(this.fd, src, position).then(
-      () => this.written(src.length),
-      (e: unknown) => {
-        this.noteIoError(e);
-        throw e;
-      },
-    );
-    const tracked = done.catch(() => undefined).finally(() => this.writing.delete(tracked));
-    this.writing.add(tracked);
-    return done;
-  }
-
-  /** Counts a completed write; every WRITE_BACK_BYTES, starts a write-back of the data so far. */
-  private written(bytes: number): void {
     this.writes++;
-    this.sinceWriteBack += bytes;
+    this.sinceWriteBack += src.length;
     if (this.sinceWriteBack < WRITE_BACK_BYTES) return;
     this.sinceWriteBack = 0;
     this.pending.push(
@@ -113,7 +92,6 @@ export class WrittenBackFile extends NodeFileStorage {
 
   /** Waits for the background write-backs, whatever they gave (before closing a failed file). */
   async settle(): Promise<void> {
-    await Promise.all(this.writing);
     await Promise.all(this.pending);
     this.pending = [];
   }
@@ -124,7 +102,6 @@ export class WrittenBackFile extends NodeFileStorage {
       size: () => this.size(),
       read: (dst, position) => this.read(dst, position),
       write: (src, position) => this.write(src, position),
-      writeBehind: (src, position) => this.writeBehind(src, position),
       truncate: (size) => this.truncate(size),
       sync: () => undefined,
       close: () => undefined,

@@ -38,14 +38,6 @@ function host<T>(call: () => T): T {
   }
 }
 
-/** Writes all of `src` at `position` of `fd` on libuv's thread pool (the disk's failure as the matching errno). */
-export async function writeAt(fd: number, src: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < src.length; ) {
-    const at = done;
-    done += await new Promise<number>((resolve, reject) => fs.write(fd, src, at, src.length - at, position + at, (e, n) => (e === null ? resolve(n) : reject(toFsError(e)))));
-  }
-}
-
 /** An open host file: the guest's reads and writes go to it in place, at the given offsets. */
 export class NodeFileStorage implements FileStorage {
   constructor(protected readonly fd: number) {}

@@ -8,9 +8,9 @@ export const nativeEqual = (a: Uint8Array, b: Uint8Array): boolean => Buffer.fro
 
 /**
  * Streams `input` through `transform` chunk by chunk (synchronous I/O, bounded memory), writing
- * what it returns to `output`.
+ * what it returns to `output`; `written` sees each output chunk once it is written.
  */
-export function pump(input: FileNode, transform: (chunk: Uint8Array) => Uint8Array | undefined, output?: FileNode): void {
+export function pump(input: FileNode, transform: (chunk: Uint8Array) => Uint8Array | undefined, output?: FileNode, written?: (out: Uint8Array) => void): void {
   const src = input.open({ read: true, write: false });
   const dst: FileStorage | undefined = output?.open({ read: false, write: true });
   // Small files are the common case in a batch: do not allocate (and wipe) 1 MiB for 10 KiB.
@@ -24,7 +24,10 @@ export function pump(input: FileNode, transform: (chunk: Uint8Array) => Uint8Arr
       if (n === 0) break;
       used = Math.max(used, n);
       const out = transform(buf.subarray(0, n));
-      if (out !== undefined && out.length > 0) dst?.write(out, at);
+      if (out !== undefined && out.length > 0) {
+        dst?.write(out, at);
+        written?.(out);
+      }
       at += n;
     }
   } finally {
@@ -45,78 +48,5 @@ export function readFully(from: Pick<FileStorage, "read">, into: Uint8Array, pos
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Chunks in flight on the thread pool at most (`ChunkWriter`): buffered writes, so two keep up (four measured no better). */
-export const WRITES_IN_FLIGHT = 2;
-
-/**
- * Writes chunks to `dst`, in the background where it can (`writeBehind`: a file on the disk, whose
- * write calls then cost this thread nothing), else in this thread. `written` sees each chunk once
- * it is written, in the order they were given. A chunk must stay unchanged until `written` has
- * seen it.
- */
-export class ChunkWriter {
-  private readonly inFlight: { done: Promise<void>; chunk: Uint8Array; position: number }[] = [];
-
-  constructor(
-    private readonly dst: FileStorage,
-    private readonly written?: (chunk: Uint8Array, position: number) => void,
-  ) {}
-
-  async write(chunk: Uint8Array, position: number): Promise<void> {
-    if (this.dst.writeBehind === undefined) {
-      this.dst.write(chunk, position);
-      this.written?.(chunk, position);
-      return;
-    }
-    const done = this.dst.writeBehind(chunk, position);
-    done.catch(() => undefined); // seen by the next() that takes it, or by settle()
-    this.inFlight.push({ done, chunk, position });
-    if (this.inFlight.length >= WRITES_IN_FLIGHT) await this.next();
-  }
-
-  /** Every write done (the first failure thrown), and seen by `written`. */
-  async drain(): Promise<void> {
-    while (this.inFlight.length > 0) await this.next();
-  }
-
-  /** Every write ended, whatever it gave (before closing after a failure). */
-  async settle(): Promise<void> {
-    await Promise.allSettled(this.inFlight.splice(0).map((w) => w.done));
-  }
-
-  private async next(): Promise<void> {
-    const w = this.inFlight.shift();
-    if (w === undefined) return;
-    await w.done;
-    this.written?.(w.chunk, w.position);
-  }
-}
-
-/** `pump` with the output written by a ChunkWriter: in the background where it can, `written` seeing each chunk in order once it is written. */
-export async function pumpBehind(input: FileNode, transform: (chunk: Uint8Array) => Uint8Array, output: FileNode, written: (out: Uint8Array) => void): Promise<void> {
-  const src = input.open({ read: true, write: false });
-  const dst = output.open({ read: false, write: true });
-  const writer = new ChunkWriter(dst, written);
-  // `transform` gives a new array for each chunk (node:crypto's update): the read buffer is reused at once.
-  const buf = new Uint8Array(Math.max(1, Math.min(CHUNK, src.size())));
-  let used = 0;
-  try {
-    dst.truncate(0);
-    for (let at = 0; ; ) {
-      const n = src.read(buf, at);
-      if (n === 0) break;
-      used = Math.max(used, n);
-      await writer.write(transform(buf.subarray(0, n)), at);
-      at += n;
-    }
-    await writer.drain();
-  } finally {
-    await writer.settle();
-    buf.fill(0, 0, used);
-    src.close();
-    dst.close();
   }
 }
