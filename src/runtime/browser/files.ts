@@ -1,4 +1,5 @@
 import type { StreamReader } from "../../bundle/views.js";
+import { blobWindows } from "./blob-windows.js";
 import { Errno, FileType, FsError, type FileNode, type FileStorage, type NodeStat, type OpenMode } from "../../wasi/index.js";
 
 /**
@@ -23,7 +24,7 @@ export function regular(size: number): NodeStat {
   return { type: FileType.REGULAR_FILE, size, ino: 0n, mtimeNs: 0n };
 }
 
-/** Bytes read from a Blob per `FileReaderSync` call when the engine asks for less (dgst reads 8 KiB). */
+/** Bytes read from a Blob per call when the engine asks for less (dgst reads 8 KiB), and per window read ahead (`streamFrom`). */
 const WINDOW = 1 << 20;
 
 /**
@@ -95,26 +96,18 @@ export class BlobFile implements FileNode, FileStorage {
   }
 
   /**
-   * Bytes `from` up to `to`, streamed: the browser reads ahead on its own threads (several times
-   * the speed of `read`'s FileReaderSync). Stops, as `read` does, once the signal is aborted.
+   * Bytes `from` up to `to`, read ahead: the browser reads the next window on its own threads
+   * while the caller works on this one (several times the speed of `read`'s FileReaderSync).
+   * Stops, as `read` does, once the signal is aborted.
    */
   streamFrom(from: number, to: number): StreamReader {
-    const stream = intoBuffers(this.blob.slice(from, to).stream());
-    let delivered = 0;
+    const windows = blobWindows(this.blob, from, to, WINDOW, (e) => this.unreadable(e));
     return {
       read: async (into) => {
         this.stopIfAborted();
-        let got: Uint8Array<ArrayBuffer>;
-        try {
-          got = await stream.read(into);
-        } catch (e) {
-          throw this.unreadable(e);
-        }
-        delivered += got.length;
-        if (got.length === 0 && delivered !== to - from) throw new Error("the file changed while it was being read");
-        return got;
+        return windows.read(into);
       },
-      cancel: () => stream.cancel(),
+      cancel: () => windows.cancel(),
     };
   }
 
@@ -148,44 +141,4 @@ export class BlobFile implements FileNode, FileStorage {
 export function readSmall(blob: Blob, what: string, max = 1 << 16): Uint8Array {
   if (blob.size > max) throw new RangeError(`the ${what} file is too large (${blob.size} bytes): choose the ${what} file`);
   return new BlobFile(blob).bytes();
-}
-
-
-/**
- * A stream read into the caller's buffers: by BYOB reads where it is a byte stream (Chromium's
- * `Blob.stream()`: no copy, and no buffer a read for the collector), else chunk by chunk, copied
- * (and each chunk zeroed once copied: it may hold plaintext).
- */
-function intoBuffers(stream: ReadableStream<Uint8Array>): StreamReader {
-  let byob: ReadableStreamBYOBReader | undefined;
-  try {
-    byob = stream.getReader({ mode: "byob" });
-  } catch {
-    // not a byte stream: below
-  }
-  if (byob !== undefined) {
-    const reader = byob;
-    return {
-      // `value` is missing only for a cancelled stream: then an empty view of the same length's memory.
-      read: async (into) => (await reader.read(into)).value ?? new Uint8Array(into.length).subarray(0, 0),
-      cancel: () => reader.cancel(),
-    };
-  }
-  const reader = stream.getReader();
-  let left: Uint8Array | undefined;
-  return {
-    read: async (into) => {
-      if (left === undefined || left.length === 0) {
-        const next = await reader.read();
-        if (next.done) return into.subarray(0, 0);
-        left = next.value;
-      }
-      const n = Math.min(into.length, left.length);
-      into.set(left.subarray(0, n));
-      left.fill(0, 0, n);
-      left = left.subarray(n);
-      return into.subarray(0, n);
-    },
-    cancel: () => reader.cancel(),
-  };
 }
