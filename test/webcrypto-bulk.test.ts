@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { IntegrityError } from "../src/index.js";
-import { MAC_THREAD_MIN_BYTES, type BulkEngine } from "../src/bundle/bulk/engine.js";
+import { MAC_THREAD_MIN_BYTES, type BulkEngine, type MacThread } from "../src/bundle/bulk/engine.js";
 import { payloadKeys } from "../src/bundle/bulk/keys.js";
 import { webCryptoBulk } from "../src/bundle/bulk/webcrypto.js";
 import { wasmBulk } from "../src/bundle/bulk/wasm.js";
@@ -107,6 +107,23 @@ describe("Web Crypto bulk engine", () => {
       else expect(made?.size()).toBe(0);
       expect(Buffer.from((await openWith(web, ciphertext, tag, IV)) ?? []).equals(Buffer.from(data))).toBe(true);
     }
+  });
+
+  it("leaves no MAC thread waiting when the output cannot be made (this engine and the wasm engine)", async () => {
+    const { ciphertext, tag } = await sealWith(web, pattern(MAC_THREAD_MIN_BYTES + 5, 4), IV);
+    const threads: { ended: boolean }[] = [];
+    const thread = (): MacThread => {
+      const t = { ended: false };
+      threads.push(t);
+      return { write: () => undefined, finish: async () => ((t.ended = true), new Uint8Array(32)), abort: () => void (t.ended = true) };
+    };
+    for (const engine of [webCryptoBulk(wasm, thread), wasmBulk(openssl, thread)]) {
+      const opening = engine.open({ keys: keysWith(IV), ciphertext: new MemoryFile(ciphertext), authenticated, tag }, async () => {
+        throw new Error("no room for the output");
+      });
+      await expect(opening, engine.name).rejects.toThrow("no room for the output");
+    }
+    expect(threads.filter((t) => !t.ended)).toEqual([]);
   });
 
   it("reads a file that streams (a browser File) through its stream, in pieces of any size", async () => {

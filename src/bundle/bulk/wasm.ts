@@ -59,7 +59,13 @@ export function wasmBulk(openssl: OpenSSL, macThreads?: WasmMacThreads): BulkEng
         return;
       }
       // The engine's reads of the payload feed the MAC thread; the tag is judged once written.
-      const out = await output();
+      let out: FileNode;
+      try {
+        out = await output();
+      } catch (e) {
+        t.abort(); // a MAC thread left waiting would keep the runtime's only one busy
+        throw e;
+      }
       const tag = await macAlong(t, job.authenticated, () => enc(openssl, { input: watched(teed(job.ciphertext, t), job.progress, 0, 1), output: out, ...ctr(job.keys, true) }));
       requireTagAfter(tag, job.tag, out);
     },

@@ -211,8 +211,9 @@ export function webCryptoBulk(wasm: BulkEngine, macThreads?: WebMacThreads): Bul
         return;
       }
       // One pass: each chunk is MACed as read, then decrypted; the tag is judged once all is written.
-      const mac = macFor(job.keys.mac, job.authenticated.length + size);
+      // The output first: an output that cannot be made must not leave a MAC thread waiting.
       const out = await output();
+      const mac = macFor(job.keys.mac, job.authenticated.length + size);
       const tag = await macAlong(mac, job.authenticated, () => ctrInto(key, job.keys.iv, job.ciphertext, out, progress, (chunk) => mac.write(chunk)));
       requireTagAfter(tag, job.tag, out);
     },

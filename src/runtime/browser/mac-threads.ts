@@ -80,7 +80,15 @@ export class MacWorker {
     result.catch(() => undefined);
     // A copy of the key moves to the worker (transferred: none stays here); the caller zeroes its own.
     const moved = key.slice();
-    this.worker.postMessage({ ...spec, id, key: moved, ring: ring.buffer, length } satisfies MacJob, [moved.buffer]);
+    try {
+      this.worker.postMessage({ ...spec, id, key: moved, ring: ring.buffer, length } satisfies MacJob, [moved.buffer]);
+    } catch {
+      // Not sent (the worker is gone): no reply will come, so the job ends here, and no thread is given.
+      moved.fill(0);
+      this.replies.delete(id);
+      this.busy = false;
+      return undefined;
+    }
     return {
       ...ringWriter(ring, "MAC worker"),
       finish() {
