@@ -33,6 +33,8 @@ export interface Request {
   keys?: File[];
   /** rotate: the new recipients' public keys. */
   newKeys?: File[];
+  /** decrypt: public keys that must each have signed a bundle (`decrypt --signer`). */
+  signers?: File[];
   passphrase?: string;
   options?: EncryptOptionsMessage;
   genkeys?: GenkeysMessage;

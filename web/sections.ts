@@ -46,7 +46,8 @@ export async function decryptSection(s: Section, page: Page): Promise<void> {
   const bundles = chosen("dec-bundle", "the bundle(s) (.enc) to decrypt");
   const keys = chosen("dec-key", "your private key file");
   s.setProgress(0, `Decrypting ${bundles[0]?.name ?? ""}:`);
-  const r = await s.request(page.engine, "decrypt", { files: bundles, keys, passphrase: value("dec-pass"), engine: page.choice() }, bundles.map((f) => f.name));
+  const signers = files("dec-signers");
+  const r = await s.request(page.engine, "decrypt", { files: bundles, keys, signers, passphrase: value("dec-pass"), engine: page.choice() }, bundles.map((f) => f.name));
   if (r.op === "decrypt") finish(s, r, "Integrity verified and decrypted", bundles.length);
 }
 

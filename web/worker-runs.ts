@@ -3,9 +3,9 @@
  * worker-files.ts) and key generation.
  */
 import { Encrypter } from "../src/api/encrypter.js";
-import { generateKeyPair } from "../src/api/keys.js";
+import { generateKeyPair, readPublicKeys } from "../src/api/keys.js";
 import type { Context } from "../src/bundle/context.js";
-import { readPrivateKey } from "../src/bundle/keys.js";
+import { readPrivateKey, type RsaPublicKey } from "../src/bundle/keys.js";
 import type { HistoryEntry, Meta } from "../src/bundle/meta.js";
 import type { KeyInput } from "../src/openssl/index.js";
 import { readSmall } from "../src/runtime/browser/files.js";
@@ -81,8 +81,11 @@ export async function encryptRun(ctx: Context, r: Request, env: RunEnv): Promise
 
 export async function decryptRun(ctx: Context, r: Request, env: RunEnv): Promise<Result> {
   const bundles = need(r.files, "the bundle(s) (.enc) to decrypt");
+  // Read and checked once, before any bundle: a file that is not a public key is one error, not one per bundle.
+  const signers: RsaPublicKey[] = [];
+  for (const k of r.signers ?? []) signers.push(...(await readPublicKeys(ctx, readSmall(k, "signer's public key"))));
   return withPrivateKey(ctx, r, async (privateKey) => {
-    const made = await eachFile(bundles, env, true, async (bundle, onProgress) => (await decryptBlob(ctx, bundle, { privateKey, engine: r.engine, signal: env.signal, onProgress })).output);
+    const made = await eachFile(bundles, env, true, async (bundle, onProgress) => (await decryptBlob(ctx, bundle, { privateKey, signers, engine: r.engine, signal: env.signal, onProgress })).output);
     return { op: "decrypt", ...packed(made, "decrypted", env) };
   });
 }

@@ -166,6 +166,25 @@ describe("web page: every verb", () => {
     await page.close();
   });
 
+  it("decrypts only a bundle signed by each required signer, as decrypt --signer does", async () => {
+    const bundle = cliBundleIn(tmp, "signed.csv", pattern(20_000, 7), lab.pub, ["--sign-with", other.priv]);
+    const { page, problems } = await openPage(browser.context, web.url);
+    await page.setInputFiles("#dec-bundle", bundle);
+    await page.setInputFiles("#dec-key", lab.priv);
+    // Required: the lab's key, which did not sign it (the other key did): refused, nothing kept.
+    await page.setInputFiles("#dec-signers", lab.pub);
+    await page.click("#dec-go");
+    expect(await errorOf(page, "dec")).toBe(`not signed by SHA256:${fingerprintOf(lab.pubPem)}: the bundle has no signature by this key`);
+    expect(await page.textContent("#dec-result")).toBe("");
+    await expect.poll(async () => Object.values(await opfsFiles(page)).flat()).toEqual([]);
+    // Required: its signer's key.
+    await page.setInputFiles("#dec-signers", other.pub);
+    const plain = await downloadFrom(page, "#dec-go", tmp);
+    expect(Buffer.compare(fs.readFileSync(plain.file), Buffer.from(pattern(20_000, 7)))).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it("clears the last result, and its stored copy, when new input is chosen", async () => {
     const { page } = await openPage(browser.context, web.url);
     await page.setInputFiles("#dec-bundle", cliBundleIn(tmp, "c.csv", pattern(10_000, 4), lab.pub));
