@@ -115,5 +115,10 @@ export async function watchVerb(ctx: Context, args: string[]): Promise<number> {
     process.off("SIGTERM", onSignal);
   }
   if (!asJson) note(`${once ? "" : "stopped: "}${encrypted} file(s) encrypted, ${failed} failure(s)`);
-  return once && failed > 0 ? 1 : 0;
+  const code = once && failed > 0 ? 1 : 0;
+  // chokidar's close() can leave an fs.watch handle open when it comes while files are still being
+  // added (seen under load: a stopped watcher lived on, its only handle an FSEventWrap). Nothing is
+  // left to do: if the process has not ended by itself a second from now, it ends then.
+  setTimeout(() => process.exit(code), 1000).unref();
+  return code;
 }
